@@ -1,0 +1,196 @@
+"""Glyph normalisation: the one function that inference and training both call.
+
+Any image or crop of one character (gray, BGR, BGRA, 8- or 16-bit, float)
+becomes a 28x28 float32 array in [0, 1], white ink on black, the ink's larger
+side fitted to 20 px and centred by centre of mass (the MNIST/EMNIST rule).
+"""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+NORMALIZATION_VERSION = 1
+"""Bumped whenever the output of :func:`normalize_glyph` changes; stored in the model card."""
+
+SIZE = 28
+"""Side of the normalised glyph, in pixels."""
+FIT = 20
+"""The ink's larger side after normalisation, in pixels."""
+
+
+class BlankGlyphError(ValueError):
+    """The image holds no ink to normalise (blank, flat or empty)."""
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any image array -> float32 gray in [0, 1].
+
+    Parameters
+    ----------
+    image : (H, W), (H, W, 1), (H, W, 3) BGR or (H, W, 4) BGRA array;
+        uint8, uint16 or float (floats are taken as [0, 1]).
+
+    Returns
+    -------
+    (H, W) float32 array in [0, 1]. Transparent pixels of BGRA input are
+    composited onto white.
+    """
+    a = np.asarray(image)
+    if a.ndim not in (2, 3) or a.size == 0 or min(a.shape[:2]) == 0:
+        raise BlankGlyphError(f"not an image array: shape {a.shape}")
+    if a.dtype == np.uint8:
+        f = a.astype(np.float32) / 255.0
+    elif a.dtype == np.uint16:
+        f = a.astype(np.float32) / 65535.0
+    elif a.dtype == bool:
+        f = a.astype(np.float32)
+    else:
+        f = np.clip(a.astype(np.float32), 0.0, 1.0)
+    if f.ndim == 3:
+        channels = f.shape[2]
+        if channels == 1:
+            f = f[:, :, 0]
+        elif channels == 3:
+            f = cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)
+        elif channels == 4:
+            alpha = f[:, :, 3:4]
+            rgb = f[:, :, :3] * alpha + (1.0 - alpha)
+            f = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_BGR2GRAY)
+        else:
+            raise BlankGlyphError(f"unsupported channel count {channels}")
+    return np.ascontiguousarray(f, dtype=np.float32)
+
+
+def ink_is_dark(gray: np.ndarray) -> bool:
+    """True when the ink is darker than the background (black on white).
+
+    The median grey level is the background's (ink covers well under half of a
+    character image), so it is compared with the middle of the range. Unlike a
+    border-only test this is not fooled by thin frames of either colour.
+    """
+    lo, hi = float(np.percentile(gray, 1)), float(np.percentile(gray, 99))
+    return float(np.median(gray)) > (lo + hi) / 2.0
+
+
+def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
+    """Gray [0, 1] -> ink as a positive signal over a zero background.
+
+    ``polarity`` is ``"auto"`` (decided by :func:`ink_is_dark`), ``"dark"``
+    (dark ink on light ground) or ``"light"`` (light ink on dark ground).
+    """
+    if polarity not in ("auto", "dark", "light"):
+        raise ValueError(f"polarity must be auto, dark or light, not {polarity!r}")
+    dark = ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
+    ink = 1.0 - gray if dark else gray
+    background = float(np.median(ink))
+    ink = np.clip(ink - background, 0.0, None)
+    top = float(ink.max())
+    if top < 0.08:
+        raise BlankGlyphError("no ink: the image is flat")
+    return ink / top
+
+
+def _ink_mask(ink: np.ndarray) -> np.ndarray:
+    """Binary ink mask by Otsu's threshold, never below a quarter of full scale."""
+    u8 = (ink * 255).astype(np.uint8)
+    t, _ = cv2.threshold(u8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return u8 > max(t, 64)
+
+
+def remove_frame(ink: np.ndarray, mask: np.ndarray, band: float = 0.2,
+                 coverage: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Clear a box frame drawn around the character.
+
+    A row or column within ``band`` of an edge whose ink covers more than
+    ``coverage`` of its length is a frame line: it and everything outside it
+    are cleared. Returns the cleaned ``(ink, mask)``.
+    """
+    ink, mask = ink.copy(), mask.copy()
+    h, w = mask.shape
+    rows, cols = mask.mean(axis=1), mask.mean(axis=0)
+    bh, bw = max(1, int(round(h * band))), max(1, int(round(w * band)))
+    top = [y for y in range(bh) if rows[y] > coverage]
+    bottom = [y for y in range(h - bh, h) if rows[y] > coverage]
+    left = [x for x in range(bw) if cols[x] > coverage]
+    right = [x for x in range(w - bw, w) if cols[x] > coverage]
+    for sl in ([slice(0, max(top) + 1), slice(None)] if top else None,
+               [slice(min(bottom), h), slice(None)] if bottom else None,
+               [slice(None), slice(0, max(left) + 1)] if left else None,
+               [slice(None), slice(min(right), w)] if right else None):
+        if sl is not None:
+            ink[tuple(sl)] = 0.0
+            mask[tuple(sl)] = False
+    return ink, mask
+
+
+def _ink_box(mask: np.ndarray, min_part: float = 0.05) -> tuple[int, int, int, int] | None:
+    """Bounding box (y0, y1, x0, x1) of the components that are not specks."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return None
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    keep = np.nonzero(areas >= max(2, min_part * areas.max()))[0] + 1
+    x0 = stats[keep, cv2.CC_STAT_LEFT].min()
+    y0 = stats[keep, cv2.CC_STAT_TOP].min()
+    x1 = (stats[keep, cv2.CC_STAT_LEFT] + stats[keep, cv2.CC_STAT_WIDTH]).max()
+    y1 = (stats[keep, cv2.CC_STAT_TOP] + stats[keep, cv2.CC_STAT_HEIGHT]).max()
+    return int(y0), int(y1), int(x0), int(x1)
+
+
+def fit_and_centre(ink: np.ndarray, size: int = SIZE, fit: int = FIT) -> np.ndarray:
+    """Cropped ink -> ``size`` x ``size``, larger side ``fit`` px, centred by centre of mass."""
+    h, w = ink.shape
+    scale = fit / max(h, w)
+    nh, nw = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
+    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    small = cv2.resize(ink, (nw, nh), interpolation=interp)
+    out = np.zeros((size, size), np.float32)
+    y0, x0 = (size - nh) // 2, (size - nw) // 2
+    out[y0:y0 + nh, x0:x0 + nw] = small
+    total = float(out.sum())
+    if total <= 0:
+        raise BlankGlyphError("no ink left after resizing")
+    ys, xs = np.indices(out.shape)
+    cy, cx = float((ys * out).sum() / total), float((xs * out).sum() / total)
+    shift = np.float32([[1, 0, (size - 1) / 2 - cx], [0, 1, (size - 1) / 2 - cy]])
+    out = cv2.warpAffine(out, shift, (size, size), flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    top = float(out.max())
+    return np.clip(out / top, 0.0, 1.0).astype(np.float32) if top > 0 else out
+
+
+def normalize_glyph(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
+    """One character image -> the classifier's input.
+
+    Parameters
+    ----------
+    image : (H, W) or (H, W, C) array, see :func:`to_gray`.
+    polarity : ``"auto"``, ``"dark"`` (dark ink) or ``"light"`` (light ink).
+
+    Returns
+    -------
+    (28, 28) float32 array in [0, 1], white ink on black.
+
+    Raises
+    ------
+    BlankGlyphError
+        The image holds no ink.
+    """
+    gray = to_gray(image)
+    ink = to_white_on_black(gray, polarity)
+    mask = _ink_mask(ink)
+    ink, mask = remove_frame(ink, mask)
+    box = _ink_box(mask)
+    if box is None:
+        raise BlankGlyphError("no ink found")
+    y0, y1, x0, x1 = box
+    ink = np.where(mask, ink, ink * 0.5)[y0:y1, x0:x1]
+    return fit_and_centre(ink)
+
+
+def normalize_batch(images, polarity: str = "auto") -> np.ndarray:
+    """Many glyph images -> (N, 28, 28, 1) float32; a blank one raises :class:`BlankGlyphError`."""
+    out = np.zeros((len(images), SIZE, SIZE, 1), np.float32)
+    for i, img in enumerate(images):
+        out[i, :, :, 0] = normalize_glyph(img, polarity)
+    return out
