@@ -129,7 +129,7 @@ def _ink_box(mask: np.ndarray, min_part: float = 0.05) -> tuple[int, int, int, i
     if n <= 1:
         return None
     areas = stats[1:, cv2.CC_STAT_AREA]
-    keep = np.nonzero(areas >= max(2, min_part * areas.max()))[0] + 1
+    keep = np.nonzero(areas >= min(areas.max(), max(2, min_part * areas.max())))[0] + 1
     x0 = stats[keep, cv2.CC_STAT_LEFT].min()
     y0 = stats[keep, cv2.CC_STAT_TOP].min()
     x1 = (stats[keep, cv2.CC_STAT_LEFT] + stats[keep, cv2.CC_STAT_WIDTH]).max()

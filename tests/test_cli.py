@@ -1,0 +1,102 @@
+import json
+import re
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_no_traceback, run_cli
+from vinread import __version__
+from vinread.cli import ExitCode
+
+
+def write_glyph(path, char="7"):
+    img = np.full((64, 48), 255, np.uint8)
+    cv2.putText(img, char, (8, 52), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 5)
+    cv2.imwrite(str(path), img)
+    return path
+
+
+def test_exit_code_values_are_the_documented_ones():
+    assert [int(c) for c in ExitCode] == [0, 1, 2, 3, 4, 130]
+    readme = (ROOT / "README.md").read_text()
+    for code in ExitCode:
+        assert re.search(rf"\|\s*{int(code)}\s*\|", readme), f"exit code {int(code)} not in README"
+
+
+def test_version_and_help():
+    p = run_cli("--version")
+    assert p.returncode == 0 and __version__ in p.stdout
+    p = run_cli("--help")
+    assert p.returncode == 0 and "--single" in p.stdout and "Examples" in p.stdout
+
+
+@pytest.mark.parametrize("args", [(), ("--no-such-option", "x.jpg"), ("--low-confidence", "2", "x.jpg")])
+def test_usage_errors_exit_2(args):
+    p = run_cli(*args)
+    assert p.returncode == ExitCode.USAGE
+    assert p.stdout == ""
+    assert_no_traceback(p)
+
+
+def test_missing_model_exits_4_naming_the_file(tmp_path):
+    img = write_glyph(tmp_path / "a.png")
+    missing = tmp_path / "nope.tflite"
+    p = run_cli("--model", missing, img)
+    assert p.returncode == ExitCode.MODEL
+    assert str(missing) in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert_no_traceback(p)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a model at all", None])
+def test_broken_model_exits_4(tmp_path, tiny_model, content):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(tiny_model.read_bytes()[:1000] if content is None else content)
+    p = run_cli("--single", "--model", bad, write_glyph(tmp_path / "a.png"))
+    assert p.returncode == ExitCode.MODEL and str(bad) in p.stderr
+    assert_no_traceback(p)
+
+
+def test_single_format_to_the_byte(tmp_path, tiny_model):
+    d = tmp_path / "images"
+    d.mkdir()
+    for name, ch in [("z.png", "Z"), ("a.png", "A"), ("m.jpg", "M")]:
+        write_glyph(d / name, ch)
+    (d / ".hidden.png").write_bytes(b"x")
+    (d / "notes.txt").write_text("skip me")
+    (d / "sub").mkdir()
+    p = run_cli("--single", "--model", tiny_model, d)
+    assert p.returncode == ExitCode.OK, p.stderr
+    lines = p.stdout.splitlines()
+    assert [ln.split(", ", 1)[1] for ln in lines] == [str(d / n) for n in ("a.png", "m.jpg", "z.png")]
+    for ln in lines:
+        assert re.fullmatch(r"\d{3}, .+", ln)
+        code = int(ln[:3])
+        assert chr(code) in "0123456789ABCDEFGHJKLMNPRSTUVWXYZ"
+    assert p.stdout.endswith("\n") and "\r" not in p.stdout
+
+
+def test_single_json_shape_and_batch_goes_on(tmp_path, tiny_model):
+    good = write_glyph(tmp_path / "g.png")
+    missing = tmp_path / "missing.png"
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"\x89PNG not really")
+    p = run_cli("--single", "--json", "--model", tiny_model, missing, good, junk)
+    assert p.returncode == ExitCode.UNREADABLE
+    rows = [json.loads(ln) for ln in p.stdout.splitlines()]
+    assert [r["file"] for r in rows] == [str(missing), str(good), str(junk)]
+    ok = rows[1]
+    assert set(ok) >= {"file", "char", "ascii", "confidence", "alternatives", "error"}
+    assert ok["error"] is None and ord(ok["char"]) == ok["ascii"] and 0 <= ok["confidence"] <= 1
+    assert all(set(a) == {"char", "p"} for a in ok["alternatives"])
+    assert rows[0]["error"]["code"] == "unreadable" and rows[2]["error"]["code"] == "unreadable"
+    assert len(p.stderr.strip().splitlines()) == 2
+    assert_no_traceback(p)
+
+
+def test_blank_single_image_is_not_found(tmp_path, tiny_model):
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((40, 40), 255, np.uint8))
+    p = run_cli("--single", "--model", tiny_model, blank, write_glyph(tmp_path / "g.png"))
+    assert p.returncode == ExitCode.NOT_FOUND
+    assert len(p.stdout.splitlines()) == 1 and "blank.png" in p.stderr

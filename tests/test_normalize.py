@@ -1,0 +1,102 @@
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vinread.normalize import BlankGlyphError, normalize_glyph, normalize_batch
+
+
+def glyph(char="7", size=(80, 60), dark=True, thickness=6, frame=False):
+    """A character drawn with OpenCV: dark ink on white (or light on black)."""
+    h, w = size
+    img = np.full((h, w), 255 if dark else 0, np.uint8)
+    ink = 0 if dark else 255
+    cv2.putText(img, char, (w // 6, int(h * 0.8)), cv2.FONT_HERSHEY_SIMPLEX, h / 40, ink, thickness)
+    if frame:
+        cv2.rectangle(img, (1, 1), (w - 2, h - 2), ink, 2)
+    return img
+
+
+def centre_of_mass(a):
+    ys, xs = np.indices(a.shape)
+    return (ys * a).sum() / a.sum(), (xs * a).sum() / a.sum()
+
+
+def test_shape_range_dtype():
+    out = normalize_glyph(glyph())
+    assert out.shape == (28, 28) and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() == pytest.approx(1.0)
+
+
+def test_polarity_black_on_white_equals_white_on_black():
+    a = normalize_glyph(glyph(dark=True))
+    b = normalize_glyph(glyph(dark=False))
+    assert np.abs(a - b).mean() < 0.02
+    # ink is white: corners are background
+    assert a[0, 0] == 0 and a[-1, -1] == 0 and a.mean() < 0.4
+
+
+def test_input_formats_agree():
+    g = glyph()
+    bgr = cv2.cvtColor(g, cv2.COLOR_GRAY2BGR)
+    bgra = cv2.cvtColor(g, cv2.COLOR_GRAY2BGRA)
+    u16 = g.astype(np.uint16) * 257
+    transparent = np.zeros((*g.shape, 4), np.uint8)
+    transparent[..., 3] = 255 - g  # black ink drawn only in the alpha channel
+    ref = normalize_glyph(g)
+    for img in (bgr, bgra, u16, g[..., None], g.astype(np.float32) / 255, transparent):
+        assert np.abs(normalize_glyph(img) - ref).max() < 0.05
+
+
+def test_centred_by_mass_and_fitted():
+    img = np.zeros((200, 200), np.uint8)
+    img[20:60, 130:150] = 255  # a light bar near a corner
+    out = normalize_glyph(img)
+    cy, cx = centre_of_mass(out)
+    assert abs(cy - 13.5) < 0.6 and abs(cx - 13.5) < 0.6
+    rows, cols = np.nonzero(out > 0.5)
+    assert 19 <= rows.max() - rows.min() + 1 <= 21  # larger side fitted to 20 px
+
+
+def test_aspect_kept():
+    img = np.zeros((100, 100), np.uint8)
+    img[10:90, 40:60] = 255  # 80 x 20: aspect 4
+    out = normalize_glyph(img) > 0.5
+    rows, cols = np.nonzero(out)
+    h, w = np.ptp(rows) + 1, np.ptp(cols) + 1
+    assert 19 <= h <= 21 and 4 <= w <= 6
+
+
+def test_frame_removed():
+    plain = normalize_glyph(glyph(dark=True))
+    framed = normalize_glyph(glyph(dark=True, frame=True))
+    assert np.abs(plain - framed).mean() < 0.03
+    framed_light = normalize_glyph(glyph(dark=False, frame=True))
+    assert np.abs(plain - framed_light).mean() < 0.03
+
+
+@pytest.mark.parametrize("img", [np.zeros((30, 30), np.uint8), np.full((30, 30), 200, np.uint8),
+                                 np.zeros((0, 0), np.uint8), np.zeros((5, 5, 7), np.uint8)])
+def test_blank_is_an_error(img):
+    with pytest.raises(BlankGlyphError):
+        normalize_glyph(img)
+
+
+def test_batch():
+    out = normalize_batch([glyph("A"), glyph("7", dark=False)])
+    assert out.shape == (2, 28, 28, 1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(h=st.integers(3, 120), w=st.integers(3, 120), seed=st.integers(0, 2**31 - 1),
+       channels=st.sampled_from([None, 1, 3, 4]))
+def test_any_random_image_gives_valid_output_or_blank_error(h, w, seed, channels):
+    rng = np.random.default_rng(seed)
+    shape = (h, w) if channels is None else (h, w, channels)
+    img = rng.integers(0, 256, shape, dtype=np.uint8)
+    try:
+        out = normalize_glyph(img)
+    except BlankGlyphError:
+        return
+    assert out.shape == (28, 28) and np.isfinite(out).all() and 0 <= out.min() <= out.max() <= 1

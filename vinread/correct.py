@@ -1,0 +1,149 @@
+"""Validation-driven correction: the best VIN over each position's candidates.
+
+Given per-position class probabilities, choose the VIN of highest joint
+probability subject to the check digit where the region makes it mandatory,
+with the plausibility rules of :mod:`vinread.vin` as soft priors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .alphabet import ALPHABET, NUM_CLASSES
+from .vin import (CHECK_POSITION, LENGTH, NA_YEAR_FORBIDDEN, NUMERIC_TAIL, TRANSLITERATION,
+                  WEIGHTS)
+
+LOW_CONFIDENCE = 0.80
+"""Default threshold: a position whose chosen character has a lower probability is flagged."""
+TOP_K = 5
+"""Candidates per position that the correction considers."""
+NUMERIC_TAIL_PRIOR = 0.05
+"""Prior weight of a letter at positions 14-17 (ISO 3779 keeps them numeric)."""
+YEAR_PRIOR = 0.02
+"""Prior weight of U, Z or 0 as the North American model year (position 10)."""
+REQUIRED_FIRST = "12345L"
+"""First characters whose region makes the check digit mandatory."""
+
+_VALUE = np.array([TRANSLITERATION[c] for c in ALPHABET])
+_IS_DIGIT = np.array([c.isdigit() for c in ALPHABET])
+_NA_YEAR_BAD = np.array([c in NA_YEAR_FORBIDDEN for c in ALPHABET])
+_REQUIRED = np.array([c in REQUIRED_FIRST for c in ALPHABET])
+
+
+@dataclass
+class Correction:
+    """One position where the check digit or the priors overruled the top candidate."""
+
+    position: int
+    read: str
+    chosen: str
+
+
+@dataclass
+class Decision:
+    """The chosen VIN with per-position probabilities and what was corrected."""
+
+    vin: str
+    log_prob: float
+    char_probs: list[float]
+    corrections: list[Correction] = field(default_factory=list)
+    check_digit_enforced: bool = False
+
+    @property
+    def confidence(self) -> float:
+        """Joint probability of the chosen characters."""
+        return float(np.exp(self.log_prob))
+
+
+def _priors(probs: np.ndarray, north_america: bool) -> np.ndarray:
+    p = probs.copy()
+    for pos in NUMERIC_TAIL:
+        p[pos - 1, ~_IS_DIGIT] *= NUMERIC_TAIL_PRIOR
+    if north_america:
+        p[9, _NA_YEAR_BAD] *= YEAR_PRIOR
+    return p
+
+
+def _best_with_check(logp: np.ndarray, k: int) -> tuple[float, list[int]] | None:
+    """Max joint log-prob over top-k candidates per position such that the check digit holds.
+
+    Dynamic programming over the weighted sum modulo 11 (position 9 carries
+    weight 0, so it only has to equal the resulting check character).
+    """
+    cands = [np.argsort(-logp[i])[:k] for i in range(LENGTH)]
+    best = np.full(11, -np.inf)
+    best[0] = 0.0
+    back: list[np.ndarray] = []
+    for i in range(LENGTH):
+        if i == CHECK_POSITION - 1:
+            back.append(np.full((11, 2), -1))
+            continue
+        new = np.full(11, -np.inf)
+        arg = np.full((11, 2), -1)
+        for c in cands[i]:
+            shift = (_VALUE[c] * WEIGHTS[i]) % 11
+            for s in np.nonzero(np.isfinite(best))[0]:
+                t = (s + shift) % 11
+                v = best[s] + logp[i, c]
+                if v > new[t]:
+                    new[t], arg[t] = v, (s, c)
+        best = new
+        back.append(arg)
+    total, chosen_state = -np.inf, None
+    for s in range(11):
+        if not np.isfinite(best[s]):
+            continue
+        check = ALPHABET.index("X") if s == 10 else s
+        v = best[s] + logp[CHECK_POSITION - 1, check]
+        if check in cands[CHECK_POSITION - 1] and v > total:
+            total, chosen_state = v, (s, check)
+    if chosen_state is None:
+        return None
+    s, check = chosen_state
+    chars = [0] * LENGTH
+    chars[CHECK_POSITION - 1] = check
+    for i in range(LENGTH - 1, -1, -1):
+        if i == CHECK_POSITION - 1:
+            continue
+        prev, c = back[i][s]
+        chars[i] = int(c)
+        s = int(prev)
+    return float(total), chars
+
+
+def choose_vin(probs: np.ndarray, k: int = TOP_K) -> Decision:
+    """Best VIN for (17, 33) per-position probabilities.
+
+    North American and Chinese reads (first character 1-5 or L) must satisfy
+    the check digit; the others take the most probable character per
+    position. Plausibility rules weigh in as priors. The result reports the
+    positions where the choice differs from the top candidate.
+    """
+    probs = np.asarray(probs, np.float64)
+    if probs.shape != (LENGTH, NUM_CLASSES):
+        raise ValueError(f"expected ({LENGTH}, {NUM_CLASSES}) probabilities, got {probs.shape}")
+    probs = probs / probs.sum(axis=1, keepdims=True)
+    tiny = 1e-12
+    options = []
+    # Region without a mandatory check digit: first character outside 1-5 and L.
+    free = np.log(_priors(probs, north_america=False) + tiny)
+    free[0, _REQUIRED] = -np.inf
+    if np.isfinite(free[0]).any():
+        chars = list(free.argmax(axis=1))
+        options.append((float(free[np.arange(LENGTH), chars].sum()), chars, False))
+    # Region with a mandatory check digit.
+    req = np.log(_priors(probs, north_america=True) + tiny)
+    req[0, ~_REQUIRED] = -np.inf
+    found = _best_with_check(req, k)
+    if found is not None:
+        options.append((found[0], found[1], True))
+    if not options:
+        raise ValueError("no VIN can be chosen from these probabilities")
+    score, chars, enforced = max(options, key=lambda o: o[0])
+    top = probs.argmax(axis=1)
+    corrections = [Correction(i + 1, ALPHABET[top[i]], ALPHABET[c])
+                   for i, c in enumerate(chars) if c != top[i]]
+    chosen = [float(probs[i, c]) for i, c in enumerate(chars)]
+    return Decision("".join(ALPHABET[c] for c in chars), float(np.sum(np.log(np.array(chosen) + tiny))),
+                    chosen, corrections, enforced)

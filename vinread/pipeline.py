@@ -1,0 +1,149 @@
+"""The reader: segmentation -> glyph model -> validation, composed with defaults.
+
+>>> from vinread import Reader                       # doctest: +SKIP
+>>> reader = Reader()                                # loads the shipped model once
+>>> reader.read_vin("samples/sticker.jpg").vin       # doctest: +SKIP
+>>> reader.classify(["images/z.png"])[0].char        # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence, Union
+
+import cv2
+import numpy as np
+
+from .alphabet import ALPHABET, ascii_of
+from .correct import LOW_CONFIDENCE, choose_vin
+from .images import ImageReadError, read_image
+from .model import GlyphModel
+from .normalize import BlankGlyphError, normalize_glyph
+from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
+from .vin import check
+
+ImageLike = Union[str, os.PathLike, np.ndarray]
+ALTERNATIVES = 3
+"""Alternatives reported per character."""
+
+
+def _alternatives(p: np.ndarray, skip: int, n: int = ALTERNATIVES) -> list[Alternative]:
+    order = [int(k) for k in np.argsort(-p) if k != skip][:n]
+    return [Alternative(ALPHABET[k], round(float(p[k]), 4)) for k in order]
+
+
+class Reader:
+    """Reads VINs and single glyphs with one loaded model.
+
+    Parameters
+    ----------
+    model_path : the ``.tflite`` model; default the shipped one.
+    low_confidence : a position whose chosen character's probability is below
+        this is listed in ``low_confidence_positions``.
+    """
+
+    def __init__(self, model_path: str | os.PathLike | None = None,
+                 low_confidence: float = LOW_CONFIDENCE):
+        self.model = GlyphModel(model_path)
+        self.low_confidence = low_confidence
+
+    # -- scoring used by the segmentation search -------------------------------------------
+    def score_crops(self, crops: Sequence[np.ndarray], polarity: str = "auto") -> tuple[np.ndarray, np.ndarray]:
+        """Gray crops -> (probs (N, 33), glyphness (N,)); blank crops get glyphness 0."""
+        batch = np.zeros((len(crops), 28, 28, 1), np.float32)
+        blank = np.zeros(len(crops), bool)
+        for i, crop in enumerate(crops):
+            try:
+                batch[i, :, :, 0] = normalize_glyph(crop, polarity)
+            except BlankGlyphError:
+                blank[i] = True
+        probs, glyph = self.model.predict(batch)
+        glyph[blank] = 0.0
+        probs[blank] = 1.0 / probs.shape[1]
+        return probs, glyph
+
+    # -- single glyphs -------------------------------------------------------------------------
+    def classify(self, images: Sequence[ImageLike]) -> list[GlyphResult]:
+        """Classify single-character images (paths or arrays), one batch through the model."""
+        results: list[GlyphResult] = []
+        batch, where = [], []
+        for img in images:
+            name = None if isinstance(img, np.ndarray) else str(img)
+            res = GlyphResult(name)
+            try:
+                arr = img if isinstance(img, np.ndarray) else read_image(img, cv2.IMREAD_UNCHANGED)
+                batch.append(normalize_glyph(arr))
+                where.append(len(results))
+            except ImageReadError as exc:
+                res.error = error_dict("unreadable", str(exc))
+            except BlankGlyphError as exc:
+                res.error = error_dict("no_character", f"no character found ({exc})")
+            results.append(res)
+        if batch:
+            probs, glyph = self.model.predict(np.stack(batch))
+            for j, i in enumerate(where):
+                k = int(np.argmax(probs[j]))
+                r = results[i]
+                r.char, r.ascii = ALPHABET[k], ascii_of(ALPHABET[k])
+                r.confidence = round(float(probs[j, k]), 4)
+                r.glyph_score = round(float(glyph[j]), 4)
+                r.alternatives = _alternatives(probs[j], k)
+        return results
+
+    # -- whole VINs ------------------------------------------------------------------------------
+    def read_vin(self, image: ImageLike) -> VinResult:
+        """Find and read the VIN in a photo (path or BGR/gray array)."""
+        name = None if isinstance(image, np.ndarray) else str(image)
+        result = VinResult(name)
+        try:
+            arr = image if isinstance(image, np.ndarray) else read_image(image)
+        except ImageReadError as exc:
+            result.status = "error"
+            result.error = error_dict("unreadable", str(exc))
+            return result
+        from .search import best_hypothesis
+
+        hyp = best_hypothesis(arr, self)
+        if hyp is None:
+            return result
+        return self._describe(result, hyp)
+
+    def _describe(self, result: VinResult, hyp) -> VinResult:
+        decision = choose_vin(hyp.probs)
+        report = check(decision.vin)
+        result.vin = decision.vin
+        result.valid = report.valid
+        result.status = "valid" if report.valid else "invalid"
+        result.check_digit = report.check_digit_dict()
+        result.confidence = round(decision.confidence, 4)
+        result.characters = [
+            CharResult(i + 1, c, round(p, 4), _alternatives(hyp.probs[i], ALPHABET.index(c)))
+            for i, (c, p) in enumerate(zip(decision.vin, decision.char_probs))]
+        result.low_confidence_positions = [i + 1 for i, p in enumerate(decision.char_probs)
+                                           if p < self.low_confidence]
+        result.corrections = [vars(c) for c in decision.corrections]
+        result.boxes = [[int(v) for v in b] for b in hyp.boxes]
+        result.angle = round(float(hyp.angle), 1)
+        result.warnings = list(report.warnings) + list(hyp.warnings)
+        if report.error and report.error not in result.warnings:
+            result.warnings.insert(0, report.error)
+        return result
+
+
+_DEFAULT: Reader | None = None
+
+
+def _default_reader() -> Reader:
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = Reader()
+    return _DEFAULT
+
+
+def read_vin(image: ImageLike) -> VinResult:
+    """Read the VIN in one photo with the shipped model (loaded once per process)."""
+    return _default_reader().read_vin(image)
+
+
+def classify_glyphs(images: Sequence[ImageLike]) -> list[GlyphResult]:
+    """Classify single-character images with the shipped model (loaded once per process)."""
+    return _default_reader().classify(images)

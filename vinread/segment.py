@@ -1,0 +1,767 @@
+"""Segmentation: from a photo to candidate VIN lines of glyph pieces, and decoding.
+
+Two public steps::
+
+    lines = find_lines(image)                 # candidate text lines, any photo
+    hyps = decode_line(lines[0], scorer)      # best 17-glyph readings of a line
+
+:func:`find_lines` works at a bounded size. It normalises contrast (CLAHE),
+binarises for both polarities (global Otsu, adaptive mean), adds an
+edge-based mask for engraved or stamped metal (morphological gradient,
+closed) and a dot-merged mask for dot-peen / dot-matrix print, keeps
+character-sized connected components, chains them into text lines (similar
+height, aligned centres, small gaps), fits each line's angle, and removes
+duplicate lines found by several masks. Every line is then resampled from
+the original image into an upright strip whose glyph height is
+:data:`STRIP_H` pixels, re-binarised there and over-segmented into *pieces*
+(column runs of ink, wide runs cut at projection minima), so that each true
+glyph is one piece or a union of consecutive pieces.
+
+:func:`decode_line` chooses, by dynamic programming over unions of
+consecutive pieces, the ``n`` glyph spans whose classifier scores are best,
+allowing leading and trailing pieces to be skipped (``*`` delimiters, a
+``VIN:`` prefix, logo letters). All candidate spans of a line go to the
+scorer in one batch.
+
+The scorer protocol::
+
+    scorer(crops: list[(h, w) uint8 gray], polarity: "dark" | "light")
+        -> (probs: (N, 33) float, glyphness: (N,) float in [0, 1])
+
+The scorer is expected to call :func:`vinread.normalize.normalize_glyph`
+with the given polarity. Crops are padded with the strip's background level.
+
+Nothing here knows about orientation beyond a small skew: callers that want
+90/180/270 degree photos call :func:`find_lines` on rotated copies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import cv2
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .alphabet import NUM_CLASSES
+
+__all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
+           "draw_lines", "STRIP_H"]
+
+STRIP_H = 40
+"""Glyph height, in pixels, of every line's upright strip."""
+WORK_MAX = 1600
+"""Long side of the working image when the photo is larger."""
+WORK_MIN = 800
+"""Long side of the working image when the photo is smaller (upsampled)."""
+MAX_LINES = 20
+"""Most candidate lines :func:`find_lines` returns."""
+
+Scorer = Callable[[Sequence[np.ndarray], str], "tuple[np.ndarray, np.ndarray]"]
+
+
+@dataclass
+class Line:
+    """One candidate text line.
+
+    Attributes
+    ----------
+    pieces : (P, 2) int array, the pieces' ``[x0, x1)`` column spans in
+        ``strip``, left to right.
+    boxes : (P, 4) int array, each piece's ``(x, y, w, h)`` box in ORIGINAL
+        image coordinates (axis-aligned bound of the rotated piece).
+    polarity : ``"dark"`` (dark ink on light ground) or ``"light"``.
+    angle : the line's angle in degrees in the original image (positive:
+        the text rises to the right in image coordinates... i.e. ``y`` grows
+        along the line when positive).
+    strip : (S, W) uint8 gray, the line resampled upright, glyph height
+        :data:`STRIP_H`, glyphs occupying rows ``band[0]:band[1]``.
+    band : ``(top, bottom)`` rows of the glyphs in ``strip``.
+    source : name of the binarisation that found the line.
+    height : glyph height in original-image pixels.
+    strip_to_image : (2, 3) float affine map from strip ``(x, y, 1)`` to
+        original image ``(x, y)``.
+    ink : (S, W) bool, the strip's binarisation used for the pieces.
+    """
+
+    pieces: np.ndarray
+    boxes: np.ndarray
+    polarity: str
+    angle: float
+    strip: np.ndarray
+    band: tuple[int, int]
+    source: str
+    height: float
+    strip_to_image: np.ndarray
+    ink: np.ndarray = field(repr=False, default=None)
+
+    def span_box(self, x0: int, x1: int) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the band."""
+        t, b = self.band
+        pts = np.array([[x0, t, 1], [x1, t, 1], [x0, b, 1], [x1, b, 1]], np.float64)
+        xy = pts @ self.strip_to_image.T
+        lo, hi = np.floor(xy.min(0)), np.ceil(xy.max(0))
+        return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
+
+    def span_crop(self, x0: int, x1: int, pad: float = 0.2) -> np.ndarray:
+        """Gray crop of strip columns ``[x0, x1)`` with ``pad`` x glyph height of background margin.
+
+        Columns outside ``[x0, x1)`` (neighbouring glyphs) are painted with the
+        background level so that the crop holds one glyph only.
+        """
+        t, b = self.band
+        p = int(round(pad * STRIP_H))
+        h, w = self.strip.shape
+        y0, y1 = max(0, t - p), min(h, b + p)
+        crop = np.full((y1 - y0, (x1 - x0) + 2 * p), self.background, np.uint8)
+        crop[:, p:p + (x1 - x0)] = self.strip[y0:y1, x0:x1]
+        return crop
+
+    @property
+    def background(self) -> int:
+        """The strip's background gray level (median of the non-ink pixels)."""
+        if self.ink is not None and (~self.ink).any():
+            return int(np.median(self.strip[~self.ink]))
+        return int(np.median(self.strip))
+
+
+@dataclass
+class Hypothesis:
+    """One reading of ``n`` glyphs from a line.
+
+    Attributes
+    ----------
+    boxes : (n, 4) int array of ``(x, y, w, h)`` in original image coordinates.
+    crops : list of n (h, w) uint8 gray crops (as given to the scorer).
+    polarity : ``"dark"`` or ``"light"``, as given to the scorer.
+    score : log score of the path (sum of glyph log scores and penalties).
+    line_index : index of the line in the list given to :func:`decode_line`'s caller.
+    probs : (n, 33) float class probabilities of the chosen glyphs.
+    glyphness : (n,) float glyph-or-not scores of the chosen glyphs.
+    spans : (n, 2) int array of the glyphs' ``[x0, x1)`` in the line's strip.
+    """
+
+    boxes: np.ndarray
+    crops: list
+    polarity: str
+    score: float
+    line_index: int
+    probs: np.ndarray
+    glyphness: np.ndarray
+    spans: np.ndarray
+
+    @property
+    def text(self) -> str:
+        """The arg-max characters."""
+        from .alphabet import char_of
+        return "".join(char_of(int(i)) for i in self.probs.argmax(1))
+
+
+# --------------------------------------------------------------------------- #
+# Image preparation and binarisations
+# --------------------------------------------------------------------------- #
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 4:
+        a = cv2.cvtColor(a, cv2.COLOR_BGRA2GRAY)
+    elif a.ndim == 3 and a.shape[2] == 3:
+        a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+    elif a.ndim == 3:
+        a = a[:, :, 0]
+    if a.dtype != np.uint8:
+        if a.dtype == np.uint16:
+            a = (a >> 8).astype(np.uint8)
+        elif a.dtype == bool:
+            a = a.astype(np.uint8) * 255
+        else:
+            a = np.clip(np.asarray(a, np.float32) * (255.0 if a.max() <= 1.0 else 1.0),
+                        0, 255).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
+def _working(gray: np.ndarray) -> tuple[np.ndarray, float]:
+    """Gray -> working-size gray and the scale (working / original)."""
+    h, w = gray.shape
+    long = max(h, w)
+    if long > WORK_MAX:
+        s = WORK_MAX / long
+        interp = cv2.INTER_AREA
+    elif long < WORK_MIN:
+        s = WORK_MIN / long
+        interp = cv2.INTER_CUBIC
+    else:
+        return gray, 1.0
+    out = cv2.resize(gray, (max(1, round(w * s)), max(1, round(h * s))), interpolation=interp)
+    return out, s
+
+
+def _odd(v: float) -> int:
+    v = int(round(v))
+    return v if v % 2 else v + 1
+
+
+def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """Working gray -> list of ``(name, polarity, mask uint8 0/255)``.
+
+    polarity ``"edge"`` means the mask marks edges and the ink polarity is
+    decided later per line.
+    """
+    long = max(work.shape)
+    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(work)
+    out = []
+    _, otsu = cv2.threshold(clahe, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    out.append(("otsu", "light", otsu))
+    out.append(("otsu", "dark", cv2.bitwise_not(otsu)))
+    # Adaptive (Niblack-like): ink departs from the local mean by more than a
+    # fraction of the local spread; the light pre-blur keeps grainy metal and
+    # paper texture from bridging strokes.
+    block = _odd(max(15, long / 40))
+    f = cv2.GaussianBlur(clahe, (5, 5), 0).astype(np.float32)
+    mean = cv2.blur(f, (block, block))
+    sd = np.sqrt(np.maximum(cv2.blur(f * f, (block, block)) - mean * mean, 0))
+    diff = f - mean
+    thr = np.maximum(10.0, 0.7 * sd)
+    out.append(("adaptive", "dark", ((diff < -thr) * 255).astype(np.uint8)))
+    out.append(("adaptive", "light", ((diff > thr) * 255).astype(np.uint8)))
+    # Engraved / stamped metal: each stroke is a light and a shadow edge.
+    k3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
+    grad = cv2.morphologyEx(cv2.GaussianBlur(clahe, (3, 3), 0), cv2.MORPH_GRADIENT, k3)
+    t, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    edge = ((grad > max(t, 24)) * 255).astype(np.uint8)
+    kc = max(3, _odd(long / 300))
+    edge = cv2.morphologyEx(edge, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kc, kc)))
+    out.append(("edge", "edge", edge))
+    return out
+
+
+def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray) -> np.ndarray | None:
+    """Close a mask whose text is made of dots (dot-peen, dot matrix), or None.
+
+    Looks for many small compact blobs of similar size; closes the mask with a
+    kernel of about the typical dot spacing so that dots merge into strokes.
+    """
+    if len(stats) < 60:
+        return None
+    w, h, a = stats[:, 2], stats[:, 3], stats[:, 4]
+    compact = (w >= 2) & (h >= 2) & (w <= 3 * h) & (h <= 3 * w) & (h <= 25) & (a >= 0.4 * w * h)
+    if not 60 <= compact.sum() <= 4000:     # too many: texture noise, not print
+        return None
+    pts = centroids[compact]
+    tree = cKDTree(pts)
+    d, _ = tree.query(pts, k=2)
+    nn = d[:, 1]
+    size = np.median(np.maximum(w[compact], h[compact]))
+    near = nn < 3.0 * size
+    if near.sum() < 60:
+        return None
+    spacing = float(np.median(nn[near]))
+    k = _odd(spacing * 1.2)
+    if k < 3:
+        return None
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    return cv2.morphologyEx(mask, cv2.MORPH_CLOSE, ker)
+
+
+# --------------------------------------------------------------------------- #
+# Components -> text lines
+# --------------------------------------------------------------------------- #
+
+@dataclass
+class _RawLine:
+    cx: float
+    cy: float
+    angle: float          # radians
+    length: float         # along the line, working px
+    height: float         # working px
+    count: int
+    polarity: str
+    source: str
+    score: float
+    quad: np.ndarray      # (4, 2) corners, working px
+
+
+def _components(mask: np.ndarray, hmin: float, hmax: float):
+    n, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    stats, cents = stats[1:], cents[1:]
+    w, h, a = stats[:, 2], stats[:, 3], stats[:, 4]
+    keep = (h >= hmin) & (h <= hmax) & (w <= 8 * h) & (a >= 0.08 * w * h) & (h <= 12 * w)
+    # solid wide bars (rules, barcode blocks) are not glyphs
+    keep &= ~((w > 2 * h) & (a > 0.7 * w * h))
+    return stats, cents, keep
+
+
+def _chain(stats: np.ndarray) -> list[np.ndarray]:
+    """Chain glyph-sized boxes into text lines; returns index arrays, left to right."""
+    n = len(stats)
+    if n < 2:
+        return []
+    x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
+    cx, cy = x + w / 2, y + h / 2
+    pts = np.stack([cx, cy], 1)
+    k = min(n, 12)
+    tree = cKDTree(pts)
+    _, nbr = tree.query(pts, k=k)
+    nbr = nbr[:, 1:]
+    a = np.repeat(np.arange(n)[:, None], k - 1, 1)
+    b = nbr
+    hmax = np.maximum(h[a], h[b])
+    ratio = np.maximum(h[a], h[b]) / np.minimum(h[a], h[b])
+    gap = x[b] - (x[a] + w[a])
+    dy = np.abs(cy[b] - cy[a])
+    dx = cx[b] - cx[a]
+    ok = (dx > 0.25 * np.minimum(w[a], w[b])) & (gap < 1.0 * hmax) & (gap > -0.4 * hmax)
+    ok &= (ratio < 1.6) & (dy < 0.35 * hmax + 0.3 * np.maximum(dx, 0) * 0.5)
+    cost = np.where(ok, np.maximum(gap, 0) + 2.0 * dy + 0.3 * np.abs(h[a] - h[b]), np.inf)
+    best = np.argmin(cost, 1)
+    right = np.where(np.isfinite(cost[np.arange(n), best]), b[np.arange(n), best], -1)
+    best_cost = cost[np.arange(n), best]
+    # each b keeps only its cheapest left neighbour
+    left = np.full(n, -1)
+    left_cost = np.full(n, np.inf)
+    for i in np.argsort(best_cost):
+        j = right[i]
+        if j >= 0 and left[j] < 0:
+            left[j] = i
+            left_cost[j] = best_cost[i]
+    right = np.full(n, -1)
+    for j in range(n):
+        if left[j] >= 0:
+            right[left[j]] = j
+    chains = []
+    seen = np.zeros(n, bool)
+    for s in np.nonzero(left < 0)[0]:
+        c = [s]
+        seen[s] = True
+        while right[c[-1]] >= 0 and not seen[right[c[-1]]]:
+            c.append(right[c[-1]])
+            seen[c[-1]] = True
+        if len(c) >= 2:
+            chains.append(np.array(c))
+    return chains
+
+
+def _fit_line(stats: np.ndarray, idx: np.ndarray, polarity: str, source: str) -> _RawLine | None:
+    s = stats[idx].astype(np.float64)
+    x, y, w, h = s[:, 0], s[:, 1], s[:, 2], s[:, 3]
+    cx, cy = x + w / 2, y + h / 2
+    H = float(np.median(h))
+    if len(idx) >= 3 and np.ptp(cx) > 0:
+        slope = np.polyfit(cx, cy, 1)[0]
+    else:
+        slope = 0.0
+    ang = float(np.arctan(slope))
+    if abs(ang) > np.deg2rad(30):
+        return None
+    c, sn = np.cos(ang), np.sin(ang)
+    corners_x = np.concatenate([x, x + w, x, x + w])
+    corners_y = np.concatenate([y, y, y + h, y + h])
+    mx, my = cx.mean(), cy.mean()
+    u = (corners_x - mx) * c + (corners_y - my) * sn
+    u0, u1 = u.min(), u.max()
+    v = -(cx - mx) * sn + (cy - my) * c
+    centre_u = (u0 + u1) / 2
+    ccx, ccy = mx + centre_u * c, my + centre_u * sn
+    length = u1 - u0
+    hh = H * 0.5 + float(np.median(np.abs(v)))
+    dirs = np.array([[c, sn], [-sn, c]])
+    quad = np.array([[ccx, ccy]]) + np.array([[-length / 2, -hh], [length / 2, -hh],
+                                              [length / 2, hh], [-length / 2, hh]]) @ dirs
+    # score: many glyph-like boxes of regular height and pitch
+    hcv = float(np.std(h) / max(H, 1))
+    score = len(idx) * (1.0 / (1.0 + 2 * hcv))
+    return _RawLine(ccx, ccy, ang, length, H, len(idx), polarity, source, score, quad)
+
+
+def _poly_overlap(a: np.ndarray, b: np.ndarray) -> float:
+    """Intersection area / smaller area of two convex quads."""
+    area, _ = cv2.intersectConvexConvex(a.astype(np.float32), b.astype(np.float32))
+    sa, sb = cv2.contourArea(a.astype(np.float32)), cv2.contourArea(b.astype(np.float32))
+    return float(area) / max(1e-6, min(sa, sb))
+
+
+# --------------------------------------------------------------------------- #
+# Strips and pieces
+# --------------------------------------------------------------------------- #
+
+def _strip_affine(cx, cy, ang, length, height, scale_to_orig, pad_w, strip_h):
+    """Affine (2, 3) strip->original and the strip size, glyph height -> STRIP_H."""
+    s = height / STRIP_H                     # working px per strip px
+    W = int(round(length / s + 2 * pad_w))
+    c, sn = np.cos(ang), np.sin(ang)
+    # strip (u, v) -> working: centre + R [(u - W/2) s, (v - S/2) s]
+    A = np.array([[c * s, -sn * s], [sn * s, c * s]])
+    t = np.array([cx, cy]) - A @ np.array([W / 2.0, strip_h / 2.0])
+    M = np.hstack([A, t[:, None]]) / scale_to_orig
+    return M, W
+
+
+def _warp(gray: np.ndarray, M: np.ndarray, W: int, S: int) -> np.ndarray:
+    return cv2.warpAffine(gray, M, (W, S), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _strip_ink(strip: np.ndarray, polarity: str) -> tuple[np.ndarray, str]:
+    """Binarise an upright strip (glyph height ~STRIP_H); returns (bool ink, polarity)."""
+    S, W = strip.shape
+    f = strip.astype(np.float32)
+    if polarity == "edge":
+        g = cv2.GaussianBlur(strip, (3, 3), 0)
+        grad = cv2.morphologyEx(g, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+        t, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        ink = (grad > max(t, 12)).astype(np.uint8)
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        ink = cv2.morphologyEx(ink, cv2.MORPH_CLOSE, k)
+        mid = slice(S // 2 - STRIP_H // 2, S // 2 + STRIP_H // 2)
+        m = ink[mid].astype(bool)
+        inside = float(f[mid][m].mean()) if m.any() else 0.0
+        bg = float(np.median(f[mid]))
+        # for engraved metal, the glyph face is usually the extreme side
+        polarity = "light" if inside > bg else "dark"
+        return ink.astype(bool), polarity
+    blk = _odd(1.5 * STRIP_H)
+    mean = cv2.blur(f, (blk, blk))
+    diff = (mean - f) if polarity == "dark" else (f - mean)
+    spread = float(np.percentile(np.abs(diff), 95))
+    ink = diff > max(6.0, 0.25 * spread)
+    return ink, polarity
+
+
+def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
+    """Rows of the glyph band: the run of well-inked rows around the middle."""
+    S = ink.shape[0]
+    prof = ink[:, x0:x1].mean(1)
+    prof = np.convolve(prof, np.ones(3) / 3, mode="same")
+    c = S // 2
+    lo_win, hi_win = max(0, c - STRIP_H), min(S, c + STRIP_H)
+    top = prof[lo_win:hi_win].max()
+    if top <= 0.02:
+        return None
+    on = prof > 0.25 * top
+    # nearest 'on' row to the centre
+    rows = np.nonzero(on[lo_win:hi_win])[0] + lo_win
+    r = rows[np.argmin(np.abs(rows - c))]
+    t = r
+    while t > 0 and on[t - 1]:
+        t -= 1
+    b = r
+    while b < S - 1 and on[b + 1]:
+        b += 1
+    return int(t), int(b + 1)
+
+
+def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
+    """Over-segment the band into column pieces ``[x0, x1)``."""
+    t, b = band
+    H = b - t
+    sub = ink[t:b]
+    col = sub.sum(0).astype(np.float32)
+    on = col > 0
+    # close tiny gaps (broken strokes, dot columns) of up to ~H/12
+    g = max(1, H // 12)
+    if g > 0:
+        on = cv2.morphologyEx(on.astype(np.uint8)[None], cv2.MORPH_CLOSE,
+                              np.ones((1, g + 1), np.uint8))[0].astype(bool)
+    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+    rows_any = sub.any(1)
+    out = []
+    smooth = np.convolve(col, np.ones(3) / 3, mode="same")
+    for s, e in zip(starts, ends):
+        seg = sub[:, s:e]
+        ys = np.nonzero(seg.any(1))[0]
+        if len(ys) == 0 or (ys[-1] - ys[0] + 1) < 0.3 * H:
+            continue                     # specks, underline fragments
+        out.extend(_cut(smooth[s:e], s, H))
+    return np.array(out, np.int32).reshape(-1, 2)
+
+
+def _cut(prof: np.ndarray, offset: int, H: int) -> list[tuple[int, int]]:
+    """Cut a run of columns at projection minima so no piece is much wider than a glyph."""
+    w = len(prof)
+    if w <= 0.7 * H:
+        return [(offset, offset + w)]
+    minw = max(2, int(0.12 * H))
+    cuts = []
+    top = float(prof.max()) or 1.0
+    # local minima below 60% of the run's maximum
+    for i in range(minw, w - minw):
+        if prof[i] <= prof[i - 1] and prof[i] < prof[i + 1] and prof[i] < 0.6 * top:
+            cuts.append(i)
+    # also plateau minima
+    cuts = sorted(set(cuts))
+    # keep cuts apart by minw
+    kept = []
+    for c in cuts:
+        if not kept or c - kept[-1] >= minw:
+            kept.append(c)
+        elif prof[c] < prof[kept[-1]]:
+            kept[-1] = c
+    bounds = [0] + kept + [w]
+    # force cuts in pieces still wider than a wide glyph
+    final = [0]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        n = int(np.ceil((b - a) / (0.8 * H)))
+        if n > 1:
+            step = (b - a) / n
+            for k in range(1, n):
+                lo = int(a + k * step - 0.15 * step)
+                hi = int(a + k * step + 0.15 * step) + 1
+                final.append(lo + int(np.argmin(prof[lo:hi])))
+        final.append(b)
+    return [(offset + a, offset + b) for a, b in zip(final[:-1], final[1:]) if b > a]
+
+
+def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
+    """Resample a raw line from the original gray into an upright strip with pieces."""
+    S1 = 3 * STRIP_H
+    pad = STRIP_H
+    M, W = _strip_affine(raw.cx, raw.cy, raw.angle, raw.length, raw.height, scale, pad, S1)
+    if W < 4 * STRIP_H or W > 200 * STRIP_H:
+        return None
+    strip = _warp(gray, M, W, S1)
+    ink, pol = _strip_ink(strip, raw.polarity)
+    band = _band(ink, pad // 2, W - pad // 2)
+    if band is None:
+        return None
+    t, b = band
+    h_strip = b - t
+    if h_strip < 0.4 * STRIP_H or h_strip > 1.8 * STRIP_H:
+        return None
+    # second pass: re-centre on the band and rescale so the glyphs are STRIP_H tall
+    f = h_strip / STRIP_H
+    dv = ((t + b) / 2 - S1 / 2) * raw.height / STRIP_H
+    c, sn = np.cos(raw.angle), np.sin(raw.angle)
+    cx, cy = raw.cx - sn * dv, raw.cy + c * dv
+    height = raw.height * f
+    S = 2 * STRIP_H
+    M, W = _strip_affine(cx, cy, raw.angle, raw.length, height, scale, pad / f, S)
+    if W < 4 * STRIP_H:
+        return None
+    strip = _warp(gray, M, W, S)
+    ink, pol2 = _strip_ink(strip, raw.polarity)
+    pol = pol2 if raw.polarity == "edge" else raw.polarity
+    m = int(0.1 * STRIP_H)
+    band = (max(0, S // 2 - STRIP_H // 2 - m // 2), min(S, S // 2 + STRIP_H // 2 + m // 2))
+    pieces = _pieces(ink, band)
+    if len(pieces) < 1:
+        return None
+    line = Line(pieces=pieces, boxes=np.zeros((0, 4), np.int32), polarity=pol,
+                angle=float(np.degrees(raw.angle)), strip=strip, band=band,
+                source=raw.source, height=float(height / scale), strip_to_image=M, ink=ink)
+    line.boxes = np.array([line.span_box(a, b) for a, b in pieces], np.int32).reshape(-1, 4)
+    return line
+
+
+# --------------------------------------------------------------------------- #
+# Public: find_lines
+# --------------------------------------------------------------------------- #
+
+def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES) -> list[Line]:
+    """Find candidate text lines that could hold a VIN.
+
+    Parameters
+    ----------
+    image : (H, W, 3) BGR, (H, W, 4) BGRA or (H, W) gray array, uint8 (or
+        uint16 / float in [0, 1]), any size (12 MP is fine).
+    min_pieces : lines with fewer pieces cannot hold ``min_pieces`` glyphs and
+        are dropped (use a small value to see every text line).
+    max_lines : at most this many lines, best first.
+
+    Returns
+    -------
+    list of :class:`Line`, most promising first (many regular glyph-sized
+    components). Each line's pieces are in reading order, left to right in the
+    upright strip; boxes are in original image coordinates.
+    """
+    gray = _gray(image)
+    work, scale = _working(gray)
+    long = max(work.shape)
+    hmin = max(7.0, 0.006 * long)
+    hmax = 0.25 * min(work.shape)
+    raws: list[_RawLine] = []
+    for name, pol, mask in _binarisations(work):
+        masks = [(name, mask)]
+        n, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        dm = _dot_mask(mask, stats[1:], cents[1:]) if pol != "edge" else None
+        if dm is not None:
+            masks.append((name + "+dots", dm))
+        for nm, m in masks:
+            st, _, keep = _components(m, hmin, hmax)
+            st = st[keep]
+            for idx in _chain(st):
+                if len(idx) < 5:
+                    continue
+                r = _fit_line(st, idx, pol, nm)
+                if r is None or r.length < 5 * r.height:
+                    continue
+                # barcodes: tall thin bars
+                asp = np.median(st[idx, 3] / np.maximum(1, st[idx, 2]))
+                if asp > 5:
+                    continue
+                raws.append(r)
+    raws.sort(key=lambda r: -r.score)
+    lines: list[Line] = []
+    kept: list[_RawLine] = []
+    for r in raws:
+        if len(lines) >= max_lines:
+            break
+        group = "edge" if r.polarity == "edge" else r.polarity
+        dup = False
+        for k in kept:
+            kg = "edge" if k.polarity == "edge" else k.polarity
+            if kg == group and abs(np.log(k.height / r.height)) < 0.4 \
+                    and _poly_overlap(k.quad, r.quad) > 0.5:
+                dup = True
+                break
+        if dup:
+            continue
+        line = _make_line(gray, r, scale)
+        kept.append(r)
+        if line is None or len(line.pieces) < min_pieces:
+            continue
+        lines.append(line)
+    return lines
+
+
+# --------------------------------------------------------------------------- #
+# Public: decode_line
+# --------------------------------------------------------------------------- #
+
+def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
+                max_width: float = 1.15, min_width: float = 0.12, top: int = 3,
+                line_index: int = 0, skip_penalty: float = 3.0,
+                gap_penalty: float = 2.0) -> list[Hypothesis]:
+    """Best readings of exactly ``n`` glyphs from a line's pieces.
+
+    Every union of up to ``max_merge`` consecutive pieces no wider than
+    ``max_width`` x glyph height (and no narrower than ``min_width``) is a
+    candidate glyph; all candidates go to ``scorer`` in one call. A glyph's
+    log score is ``log max(probs) + log glyphness``. Dynamic programming picks
+    ``n`` consecutive candidates; pieces before the first and after the last
+    are skipped freely, a piece skipped between glyphs costs ``skip_penalty``
+    plus its own ``-log(1 - glyphness)``, and a gap wider than a glyph height
+    between neighbouring glyphs costs ``gap_penalty`` per glyph height.
+
+    Parameters
+    ----------
+    line : a :class:`Line` from :func:`find_lines`.
+    scorer : ``scorer(crops, polarity) -> (probs (N, 33), glyphness (N,))``.
+    n : number of glyphs to read.
+    top : number of hypotheses to return.
+    line_index : stored in each hypothesis.
+
+    Returns
+    -------
+    Up to ``top`` :class:`Hypothesis`, best first; empty when the line cannot
+    hold ``n`` glyphs.
+    """
+    P = len(line.pieces)
+    if P < n:
+        return []
+    H = STRIP_H
+    xs0, xs1 = line.pieces[:, 0], line.pieces[:, 1]
+    spans = []
+    for i in range(P):
+        for j in range(i, min(P, i + max_merge)):
+            w = xs1[j] - xs0[i]
+            if w > max_width * H:
+                break
+            if w >= min_width * H:
+                spans.append((i, j))
+    if not spans:
+        return []
+    crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
+    probs, glyph = scorer(crops, line.polarity)
+    probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
+    glyph = np.asarray(glyph, np.float64).reshape(len(spans))
+    eps = 1e-6
+    sscore = np.log(probs.max(1) + eps) + np.log(glyph + eps)
+    single = {i: glyph[k] for k, (i, j) in enumerate(spans) if i == j}
+    skip_cost = np.array([skip_penalty - np.log(1 - single.get(i, 0.0) + eps) for i in range(P)])
+    by_start: dict[int, list[int]] = {}
+    for k, (i, j) in enumerate(spans):
+        by_start.setdefault(i, []).append(k)
+
+    # beam DP: state (next piece index, glyphs so far) -> top partial paths
+    NEG = -np.inf
+    best: dict[tuple[int, int], list[tuple[float, tuple]]] = {}
+
+    def push(key, sc, path):
+        lst = best.setdefault(key, [])
+        lst.append((sc, path))
+        if len(lst) > top:
+            lst.sort(key=lambda t: -t[0])
+            del lst[top:]
+
+    for i in range(P):
+        push((i, 0), 0.0, ())                       # free leading skip
+    finals: list[tuple[float, tuple]] = []
+    for i in range(P):
+        for g in range(n):
+            states = best.get((i, g))
+            if not states:
+                continue
+            for sc, path in states:
+                # interior skip of piece i (only after the first glyph)
+                if g > 0 and i + 1 < P:
+                    push((i + 1, g), sc - skip_cost[i], path)
+                for k in by_start.get(i, ()):
+                    j = spans[k][1]
+                    add = sscore[k]
+                    if path:
+                        prev_end = xs1[spans[path[-1]][1]]
+                        gap = (xs0[i] - prev_end) / H
+                        if gap > 1.0:
+                            add -= gap_penalty * (gap - 1.0)
+                    npath = path + (k,)
+                    if g + 1 == n:
+                        finals.append((sc + add, npath))  # free trailing skip
+                    elif j + 1 < P:
+                        push((j + 1, g + 1), sc + add, npath)
+    finals.sort(key=lambda t: -t[0])
+    out = []
+    seen = set()
+    for sc, path in finals:
+        if path in seen:
+            continue
+        seen.add(path)
+        sp = np.array([(xs0[spans[k][0]], xs1[spans[k][1]]) for k in path], np.int32)
+        out.append(Hypothesis(
+            boxes=np.array([line.span_box(int(a), int(b)) for a, b in sp], np.int32),
+            crops=[crops[k] for k in path], polarity=line.polarity, score=float(sc),
+            line_index=line_index, probs=probs[list(path)], glyphness=glyph[list(path)],
+            spans=sp))
+        if len(out) >= top:
+            break
+    return out
+
+
+def segment_glyphs(image: np.ndarray, scorer: Scorer, n: int = 17) -> list[Hypothesis]:
+    """Convenience: :func:`find_lines` then :func:`decode_line` on each line, best first."""
+    hyps = []
+    for i, line in enumerate(find_lines(image)):
+        hyps.extend(decode_line(line, scorer, n, line_index=i))
+    hyps.sort(key=lambda h: -h.score)
+    return hyps
+
+
+def draw_lines(image: np.ndarray, lines: Sequence[Line], path: str | None = None) -> np.ndarray:
+    """Debug overlay: each line's piece boxes in its own colour, index at the left.
+
+    Returns the (H, W, 3) BGR overlay; writes it to ``path`` when given.
+    """
+    img = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    rng = np.random.default_rng(1)
+    th = max(1, round(max(img.shape[:2]) / 800))
+    for i, line in enumerate(lines):
+        col = tuple(int(c) for c in rng.integers(60, 256, 3))
+        for k, (x, y, w, h) in enumerate(line.boxes):
+            cv2.rectangle(img, (int(x), int(y)), (int(x + w), int(y + h)), col, th)
+        if len(line.boxes):
+            x, y = line.boxes[0][:2]
+            cv2.putText(img, f"{i}{line.polarity[0]}", (int(x), int(y) - 2),
+                        cv2.FONT_HERSHEY_SIMPLEX, 0.5 * th, col, th)
+    if path:
+        cv2.imwrite(path, img)
+    return img
