@@ -27,6 +27,8 @@ REJECT_LABEL = -1
 _KIND_CODE = {s: i for i, s in enumerate(SOURCES)} | {"reject": len(SOURCES)}
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
 _MAX_TRIES = 20
+MAX_INK_MEAN = 0.4
+"""A normalised glyph whose mean exceeds this is a solid block (polarity lost), not a sample."""
 
 
 def _height(rng: np.random.Generator) -> int:
@@ -44,9 +46,11 @@ def _one_glyph(char: str, source: str, rng: np.random.Generator) -> np.ndarray:
             return render.render_char(str(rng.choice(list(ALPHABET))), _s, rng, h)
         img = aug.shrink(aug.augment(img, rng, _STRENGTH[source], neighbour=neighbour))
         try:
-            return normalize_glyph(img)
+            x = normalize_glyph(img)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
+        if x.mean() < MAX_INK_MEAN:  # else the ground was taken for ink: a solid block
+            return x
     raise RuntimeError(f"could not render a non-blank {char!r} in style {source}")
 
 
@@ -55,19 +59,29 @@ def _one_reject(rng: np.random.Generator) -> np.ndarray:
         img = render.render_reject(rng, _height(rng))
         img = aug.shrink(aug.augment(img, rng, 0.7))
         try:
-            return normalize_glyph(img)
+            x = normalize_glyph(img)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
+        if not _is_bar(x):
+            return x
     return np.zeros((28, 28), np.float32)  # a blank crop is a reject too
+
+
+def _is_bar(x: np.ndarray) -> bool:
+    """True for a lone upright bar (ink box under a third as wide as tall): that reads as a 1, not a reject."""
+    ys, xs = np.nonzero(x > 0.3)
+    if len(ys) == 0:
+        return False
+    return (xs.max() - xs.min() + 1) < (ys.max() - ys.min() + 1) / 3
 
 
 def _chunk_rng(seed: int, kind: str, chunk: int) -> np.random.Generator:
     return np.random.default_rng([int(seed), _KIND_CODE[kind], int(chunk)])
 
 
-def _make_chunk(task: tuple[str, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
-    """Work unit: (kind, seed, chunk index, count) -> (X (k,28,28), y (k,))."""
-    kind, seed, chunk, k = task
+def _make_chunk(task: tuple[str, int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """Work unit: (kind, seed, chunk index, count, first sample index) -> (X (k,28,28), y (k,))."""
+    kind, seed, chunk, k, start = task
     cv2.setNumThreads(1)
     rng = _chunk_rng(seed, kind, chunk)
     X = np.zeros((k, 28, 28), np.float32)
@@ -75,14 +89,14 @@ def _make_chunk(task: tuple[str, int, int, int]) -> tuple[np.ndarray, np.ndarray
         for i in range(k):
             X[i] = _one_reject(rng)
         return X, np.full(k, REJECT_LABEL, np.int64)
-    y = (np.arange(chunk * CHUNK, chunk * CHUNK + k) % NUM_CLASSES).astype(np.int64)
+    y = (np.arange(start, start + k) % NUM_CLASSES).astype(np.int64)
     for i in range(k):
         X[i] = _one_glyph(ALPHABET[y[i]], kind, rng)
     return X, y
 
 
-def _tasks(kind: str, n: int, seed: int) -> list[tuple[str, int, int, int]]:
-    return [(kind, seed, c, min(CHUNK, n - c * CHUNK)) for c in range((n + CHUNK - 1) // CHUNK)]
+def _tasks(kind: str, n: int, seed: int) -> list[tuple[str, int, int, int, int]]:
+    return [(kind, seed, c, min(CHUNK, n - c * CHUNK), c * CHUNK) for c in range((n + CHUNK - 1) // CHUNK)]
 
 
 def _run(tasks, workers: int, label: str = "") -> list[tuple[np.ndarray, np.ndarray]]:

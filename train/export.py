@@ -14,10 +14,17 @@ KERAS_FILE = "vinread.keras"
 
 def to_tflite(model) -> bytes:
     """Convert a Keras model to a float32 ``.tflite`` flatbuffer with a dynamic batch size."""
+    import tempfile
+
+    import keras
     import tensorflow as tf
 
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    return converter.convert()
+    inference = keras.models.clone_model(model)  # without the optimizer's state
+    inference.set_weights(model.get_weights())
+    with tempfile.TemporaryDirectory() as tmp:
+        inference.export(tmp, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        return converter.convert()
 
 
 def export(model, out_dir: str | Path, card: dict) -> dict:

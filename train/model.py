@@ -59,6 +59,7 @@ def build(arch: str = "small") -> keras.Model:
     raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHITECTURES)}")
 
 
+@keras.saving.register_keras_serializable(package="vinread")
 def masked_char_loss(y_true, y_pred):
     """Sparse cross-entropy over the 33 classes; samples labelled -1 (rejects) count zero."""
     y = ops.cast(ops.reshape(y_true, (-1,)), "int32")
@@ -67,6 +68,7 @@ def masked_char_loss(y_true, y_pred):
     return ce * mask
 
 
+@keras.saving.register_keras_serializable(package="vinread")
 def masked_char_accuracy(y_true, y_pred):
     """Top-1 accuracy over the samples that are real glyphs (label >= 0)."""
     y = ops.cast(ops.reshape(y_true, (-1,)), "int32")

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from train import fonts
+from vinread.alphabet import ALPHABET
 
 STYLES = ("printed", "dotpeen", "engraved", "handwriting")
 
@@ -130,6 +131,10 @@ def _wobble(strokes, rng, amount):
     out = []
     for s in strokes:
         s = s + rng.normal(0, amount, s.shape).astype(np.float32)
+        if len(s) >= 2 and rng.random() < 0.5:  # strokes that overshoot or stop short of a join
+            for end, nxt in ((0, 1), (-1, -2)):
+                d = s[end] - s[nxt]
+                s[end] = s[end] + d / max(float(np.linalg.norm(d)), 1e-6) * rng.uniform(-0.06, 0.08)
         s = _resample(s, 0.03)
         if len(s) > 3:
             k = len(s)
@@ -257,7 +262,8 @@ def glyph_mask(char: str, rng: np.random.Generator, height: int, bold: bool = Fa
     ink = 1.0 - img.astype(np.float32) / 255.0
     if bold:
         k = max(1, int(round(height * rng.uniform(0.03, 0.08))))
-        ink = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        fat = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        ink = fat if fat.mean() < 0.35 else ink  # never so bold that ink outweighs the ground
     return ink
 
 
@@ -270,6 +276,9 @@ def _render_printed(char, rng, height):
 
 
 def _to_u8(ink, rng, contrast=1.0, bg=None):
+    if ink.mean() > 0.3:  # heavy glyph in a tight box: widen the ground so it stays the majority
+        m = int(0.25 * max(ink.shape)) + 1
+        ink = cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0)
     bg = rng.uniform(0.8, 1.0) if bg is None else bg
     g = bg - contrast * ink * bg
     return np.clip(g * 255, 0, 255).astype(np.uint8)
@@ -426,16 +435,42 @@ def render_char(char: str, style: str, rng: np.random.Generator, height: int = 6
 
 # ---------------------------------------------------------------- rejects
 REJECT_KINDS = ("half", "merged", "barcode", "mark", "specks", "texture", "lines", "lowercase")
-REJECT_MARKS = "*-:.,;#%@=+~<>?\"'"
+REJECT_MARKS = "*-:.;#%@=+~<>?\""
 """Delimiters and punctuation taught as not-a-glyph."""
-REJECT_LOWER = "aeghmnrt"
+REJECT_LOWER = "aehmnrt"
 """Lower-case letters that do not look like an alphabet capital once size-normalised."""
-_NO_HALF = "0138BEHKMTVWXY"
-"""Glyphs whose halves look like another glyph (half W = V, top of 8 = 0, ...): never cut."""
+HALF_SOURCES = "24AGNRSZ"
+"""Glyphs cut in half for rejects; the others have halves that read as a glyph (half W = V,
+top of 8 or 9 = 0, right of U = J, left of C = '(' ...)."""
 
 
 def _any_style(rng):
     return str(rng.choice(STYLES, p=[0.4, 0.2, 0.2, 0.2]))
+
+
+def _merged_pair(rng, height):
+    """Two glyphs side by side, touching or overlapping a little."""
+    style = _any_style(rng)
+    a, b = (str(x) for x in rng.choice(list(ALPHABET), 2))
+    ia, ib = render_char(a, style, rng, height), render_char(b, style, rng, height)
+    h = min(ia.shape[0], ib.shape[0])
+    ia, ib = ia[:h], ib[:h]
+    ov = int(min(ia.shape[1], ib.shape[1]) * rng.uniform(0.0, 0.25))
+    out = np.full((h, ia.shape[1] + ib.shape[1] - ov), 255, np.uint8)
+    out[:, :ia.shape[1]] = ia
+    out[:, ia.shape[1] - ov:] = np.minimum(out[:, ia.shape[1] - ov:], ib)
+    return out
+
+
+def _survives_as_pair(img) -> bool:
+    """False when normalising keeps only one of the two glyphs (its frame removal can cut one off)."""
+    from vinread.normalize import BlankGlyphError, normalize_glyph
+    try:
+        x = normalize_glyph(img)
+    except (BlankGlyphError, ValueError):
+        return False
+    ys, xs = np.nonzero(x > 0.3)
+    return len(ys) > 0 and (xs.max() - xs.min()) >= 1.1 * (ys.max() - ys.min())
 
 
 def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None = None) -> np.ndarray:
@@ -445,39 +480,36 @@ def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None =
     uint8, dark on light like :func:`render_char`. The letters I, O and Q are
     never used (they look like 1 and 0).
     """
-    from vinread.alphabet import ALPHABET
     kind = kind or str(rng.choice(REJECT_KINDS, p=[0.2, 0.15, 0.1, 0.15, 0.1, 0.08, 0.07, 0.15]))
     height = max(12, int(height))
     if kind == "half":
-        c = str(rng.choice([a for a in ALPHABET if a not in _NO_HALF]))
+        c = str(rng.choice(list(HALF_SOURCES)))
         img = render_char(c, _any_style(rng), rng, height)
+        ys, xs = np.nonzero(img < (int(img.min()) + int(np.median(img))) // 2)
+        if len(ys) == 0:
+            return img
+        img = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]  # cut relative to the ink box
         h, w = img.shape
-        f = rng.uniform(0.3, 0.55)
         side = int(rng.integers(4))
-        if side == 0:
-            return img[:, :max(2, int(w * f))]
-        if side == 1:
-            return img[:, w - max(2, int(w * f)):]
-        if side == 2:
-            return img[:max(2, int(h * f))]
-        return img[h - max(2, int(h * f)):]
+        f = rng.uniform(0.35, 0.55) if side < 2 else rng.uniform(0.25, 0.45)
+        if side < 2:  # keep a left or right part, but never a lone bar (that would be a 1)
+            k = max(2, int(w * f), int(0.35 * h))
+            return img[:, :k] if side == 0 else img[:, max(0, w - k):]
+        k = max(2, int(h * f))
+        return img[:k] if side == 2 else img[h - k:]
     if kind == "merged":
-        style = _any_style(rng)
-        a, b = (str(x) for x in rng.choice(list(ALPHABET), 2))
-        ia, ib = render_char(a, style, rng, height), render_char(b, style, rng, height)
-        h = min(ia.shape[0], ib.shape[0])
-        ia, ib = ia[:h], ib[:h]
-        ov = int(min(ia.shape[1], ib.shape[1]) * rng.uniform(0.0, 0.25))
-        out = np.full((h, ia.shape[1] + ib.shape[1] - ov), 255, np.uint8)
-        out[:, :ia.shape[1]] = ia
-        out[:, ia.shape[1] - ov:] = np.minimum(out[:, ia.shape[1] - ov:], ib)
+        for _ in range(5):
+            out = _merged_pair(rng, height)
+            if _survives_as_pair(out):
+                return out
         return out
     if kind == "barcode":
-        w = int(height * rng.uniform(0.5, 1.5))
+        bar = max(2, height // 10)
+        w = max(int(height * rng.uniform(0.5, 1.5)), 4 * bar)  # room for several bars
         img = np.full((height, w), 255, np.uint8)
         x = int(rng.integers(0, 4))
         while x < w:
-            bw = int(rng.integers(1, max(2, height // 10)))
+            bw = int(rng.integers(1, bar))
             img[:, x:x + bw] = 0
             x += bw + int(rng.integers(1, max(2, height // 8)))
         return img

@@ -174,9 +174,23 @@ def _lowfreq(rng, h, w, cells=4, amp=1.0):
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
 
 
+@functools.lru_cache(maxsize=1)
+def _noise_table() -> np.ndarray:
+    return np.random.default_rng(3779).standard_normal(1 << 23, dtype=np.float32)
+
+
+def _normal(rng, shape) -> np.ndarray:
+    """Standard normal noise of ``shape`` (a random window of a fixed table: fast)."""
+    n, table = int(np.prod(shape)), _noise_table()
+    if n > len(table):
+        return rng.standard_normal(shape, dtype=np.float32)
+    start = int(rng.integers(0, len(table) - n + 1))
+    return table[start:start + n].reshape(shape)
+
+
 def _grain(rng, h, w, sigma, blur=0.0, streak=0):
     """Fine noise, optionally blurred or streaked horizontally (brushed metal)."""
-    n = rng.normal(0, sigma, (h, w)).astype(np.float32)
+    n = _normal(rng, (h, w)) * np.float32(sigma)
     if streak:
         n = cv2.blur(n, (streak, 1)) * np.sqrt(streak) * 0.6
     if blur:
@@ -185,7 +199,7 @@ def _grain(rng, h, w, sigma, blur=0.0, streak=0):
 
 
 def _color(bgr, h, w):
-    return np.empty((h, w, 3), np.float32) + np.array(bgr, np.float32)
+    return np.broadcast_to(np.asarray(bgr, np.float32), (h, w, 3)).copy()
 
 
 def _scratches(rng, img, n, amp):
@@ -208,11 +222,11 @@ def _bg_paint(rng, h, w):
     img = _color(color, h, w) * (1 + 0.25 * _lowfreq(rng, h, w, 3))[..., None]
     img += _grain(rng, h, w, 6, 0.7)[..., None]
     for _ in range(int(rng.integers(0, 3))):  # folds / edges of the jamb
-        y = int(rng.uniform(0, h))
-        band = np.zeros((h, w), np.float32)
-        band[y:y + int(rng.uniform(0.03, 0.2) * h)] = rng.uniform(-0.45, 0.3)
-        band = cv2.GaussianBlur(band, (0, 0), max(2, h / 80))
-        img *= (1 + band)[..., None]
+        y, hb = int(rng.uniform(0, h)) // 4, int(rng.uniform(0.03, 0.2) * h / 4) + 1
+        band = np.zeros((h // 4 + 1, 1), np.float32)
+        band[y:y + hb] = rng.uniform(-0.45, 0.3)
+        band = cv2.GaussianBlur(band, (0, 0), max(0.7, h / 320))
+        img *= (1 + cv2.resize(band, (1, h), interpolation=cv2.INTER_LINEAR))[..., None]
     if rng.random() < 0.5:  # black rubber seal on one side
         x = int(rng.uniform(0.85, 0.97) * w) if rng.random() < .5 else int(rng.uniform(0.03, 0.15) * w)
         seal = np.zeros((h, w), np.float32)
@@ -220,8 +234,8 @@ def _bg_paint(rng, h, w):
             seal[:, x:] = 1
         else:
             seal[:, :x] = 1
-        seal = cv2.GaussianBlur(seal, (0, 0), 3)[..., None]
-        img = img * (1 - seal) + (18 + _grain(rng, h, w, 4, 1)[..., None]) * seal
+        seal = cv2.blur(seal, (7, 1))[..., None]
+        img = img * (1 - seal) + 18 * seal
     return img
 
 
@@ -242,12 +256,12 @@ def _bg_metal(rng, h, w):
     """Steel or painted frame metal: brushed grain, blotches, scratches."""
     painted = rng.random() < 0.35
     base = (np.array(_pick(rng, [(25, 25, 25), (45, 45, 50), (70, 60, 55)])) if painted
-            else np.full(3, rng.uniform(80, 175)) * rng.uniform(0.95, 1.05, 3))
+            else np.full(3, rng.uniform(80, 175)) * rng.uniform(0.97, 1.03, 3))
     img = _color(base, h, w)
-    img *= (1 + 0.3 * _lowfreq(rng, h, w, 5))[..., None]
+    img *= (1 + 0.15 * _lowfreq(rng, h, w, 4))[..., None]
     img += _grain(rng, h, w, rng.uniform(6, 18), 0, streak=int(rng.choice([1, 9, 25])))[..., None]
     img += _grain(rng, h, w, rng.uniform(3, 12))[..., None]  # sensor-like speckle
-    blot = np.clip(_lowfreq(rng, h, w, 12, 1.0) - 0.5, 0, None) * rng.uniform(0, 60)
+    blot = np.clip(_lowfreq(rng, h, w, 10, 1.0) - 0.6, 0, None) * rng.uniform(0, 40)
     img -= blot[..., None]
     _scratches(rng, img, int(rng.integers(3, 25)), rng.uniform(15, 50))
     return img
@@ -310,8 +324,9 @@ def _draw_sticker(rng, vin, g):
     vin_w = sum(_font(vface, int(g)).getlength(c) + track for c in vin)
     star_w = _text_len("*", vface, g) if stars else 0
     m = g * rng.uniform(0.6, 1.2)
-    cap_w = 0 if cap_above else _text_len(caption, bold, small) + g * 0.8
-    width = max(vin_w + 2 * star_w + cap_w, g * 14) * rng.uniform(1.0, 1.35)
+    cap_size = small if rng.random() < .5 else g * 0.8
+    cap_w = 0 if cap_above else _text_len(caption, bold, cap_size) + g * rng.uniform(0.3, 1.0)
+    width = max(vin_w + 2 * star_w + cap_w, g * 14, 330) * rng.uniform(1.0, 1.35)  # room for a barcode
     lh = small * 1.55
     # rows: ("text", [(dx, s, face)]), ("vin",), ("bar",)
     maker = _pick(rng, _MAKERS)
@@ -334,10 +349,20 @@ def _draw_sticker(rng, vin, g):
     rows += vin_rows
     rows.append(("text", [("TYPE: " + _pick(rng, ["PASS CAR", "MPV", "TRUCK", "PASSENGER CAR"]), 0),
                           ("PAINT " + "".join(_pick(rng, ALPHABET) for _ in range(3)), 0.45),
-                          ("MADE IN " + _pick(rng, ["U.S.A.", "GERMANY", "JAPAN", "KOREA", "CHINA", "CANADA"]), 0.7)], face))
+                          ("MADE IN " + _pick(rng, ["U.S.A.", "GERMANY", "JAPAN", "KOREA", "CHINA", "CANADA"]),
+                           0.7)], face))
     if rng.random() < 0.5:  # keep the top rows only sometimes: short labels
         rows = rows[int(rng.integers(0, 3)):]
     bar_h = int(g * rng.uniform(1.2, 2.2))
+    for r in rows:  # lay out columns left to right without overlaps
+        if r[0] == "text":
+            x, items = 0.0, []
+            for t, dx in r[1]:
+                x = max(x, dx * width)
+                items.append((t, x))
+                x += _text_len(t, r[2], small) + small * 1.5
+            r[1][:] = items
+            width = max(width, x - small * 1.5)
     heights = [lh if r[0] == "text" else (g * 1.6 if r[0] == "vin" else bar_h + g * 0.5) for r in rows]
     H, W = int(sum(heights) + 2 * m), int(width + 2 * m)
     img = _color(paper, H, W) + _grain(rng, H, W, 3 if not dark else 2, 0.6)[..., None]
@@ -350,11 +375,11 @@ def _draw_sticker(rng, vin, g):
     for r, h in zip(rows, heights):
         if r[0] == "text":
             for s, dx in r[1]:
-                _text(draw, (m + dx * width, y + small * 1.2), s, r[2], small, fill)
+                _text(draw, (m + dx, y + small * 1.2), s, r[2], small, fill)
         elif r[0] == "vin":
             x, base = m, y + g * 1.25
             if not cap_above:
-                _text(draw, (x, base), caption, bold, small if rng.random() < .5 else g * 0.8, fill)
+                _text(draw, (x, base), caption, bold, cap_size, fill)
                 x += cap_w
             if stars:
                 x += _text(draw, (x, base), "*", vface, g, fill) + track
@@ -389,12 +414,12 @@ def _windshield(rng, img, quads):
     tint = np.array([rng.uniform(1.0, 1.15), rng.uniform(1.0, 1.1), rng.uniform(0.85, 1.0)], np.float32)
     img *= tint
     img += rng.uniform(5, 35)  # haze
-    refl = np.zeros((h, w), np.float32)
+    refl = np.zeros((h // 8 + 1, w // 8 + 1), np.float32)
     for _ in range(int(rng.integers(1, 4))):  # skewed bright reflections of the sky / dashboard
-        pts = np.array([[rng.uniform(-.2, 1.2) * w, rng.uniform(-.2, 1.2) * h] for _ in range(4)], np.int32)
+        pts = np.array([[rng.uniform(-.2, 1.2) * w / 8, rng.uniform(-.2, 1.2) * h / 8] for _ in range(4)], np.int32)
         cv2.fillConvexPoly(refl, cv2.convexHull(pts), float(rng.uniform(15, 70)))
-    refl = cv2.GaussianBlur(refl, (0, 0), max(h, w) / rng.uniform(15, 60))
-    img += refl[..., None]
+    refl = cv2.GaussianBlur(refl, (0, 0), max(h, w) / 8 / rng.uniform(6, 20))
+    img += cv2.resize(refl, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
     if rng.random() < 0.4:  # ceramic frit dots along the glass edge, away from the VIN
         top = quads[..., 1].min()
         if top > h * 0.3:
@@ -479,10 +504,10 @@ def _draw_engraved(rng, vin, g):
     if stars:
         _text(draw, (x, base), "*", face, g, 255)
     mask = np.asarray(pil, np.float32) / 255
-    if face.endswith("Sans.ttf") or "Condensed" in face:  # stamps cut thin lines: keep only a core
-        mask = cv2.erode(mask, None, iterations=max(1, int(g / 25)))
+    if "ExtraLight" not in face:  # stamps cut thin lines: keep only a core
+        mask = cv2.erode(mask, None, iterations=max(1, int(g / 22)))
     mask *= np.clip(1 + 0.3 * _lowfreq(rng, H, W, 8), 0.4, 1.3)  # uneven stamping depth
-    gain, delta = _relief(rng, mask, g / 16, rng.uniform(25, 70))
+    gain, delta = _relief(rng, mask, g / 14, rng.uniform(30, 90))
     return _Obj(quads, _bg_metal, gain=gain, delta=delta)
 
 
@@ -523,9 +548,9 @@ def _dots(char, spacing):
 def _draw_dotpeen(rng, vin, g):
     """Dot-matrix (dot-peen) VIN on a metal plate or frame."""
     spacing = rng.uniform(0.11, 0.17)
-    rad = max(1.0, g * spacing * rng.uniform(0.35, 0.5))
+    rad = max(1.0, g * spacing * rng.uniform(0.25, 0.4))
     wscale = rng.uniform(0.75, 1.0)  # condensed glyphs
-    pitch = g * rng.uniform(0.65, 0.9)
+    pitch = g * wscale * rng.uniform(0.92, 1.15)
     stars = rng.random() < 0.4
     pad = int(g * 1.5)
     chars = ("*" if stars else "") + vin + ("*" if stars else "")
@@ -548,8 +573,8 @@ def _draw_dotpeen(rng, vin, g):
             x1, y1 = pts.max(0) + rad
             quads.append([(x0, y0), (x1, y0), (x1, y1), (x0, y1)])
         x += pitch
-    gain, delta = _relief(rng, mask, rad * 0.6, rng.uniform(30, 80))
-    gain = gain * (1 - rng.uniform(0.1, 0.45) * cv2.GaussianBlur(mask, (0, 0), rad * 0.5)[..., None])
+    gain, delta = _relief(rng, mask, rad * 0.5, rng.uniform(40, 90))
+    gain = gain * (1 - rng.uniform(0.25, 0.6) * cv2.GaussianBlur(mask, (0, 0), rad * 0.3)[..., None])
     return _Obj(np.array(quads, np.float32), _bg_metal, gain=gain, delta=delta)
 
 
@@ -562,7 +587,7 @@ def _hand_char(rng, c, h):
         gray = np.asarray(render_char(c, "handwriting", rng, h), np.float32)
         if gray.ndim == 3:
             gray = gray.mean(2)
-        return np.clip((gray.max() - gray) / max(1.0, gray.max() - gray.min()), 0, 1)
+        return np.clip((gray.max() - gray) / max(1.0, gray.max() - gray.min()), 0, 1) ** 0.7
     except ImportError:
         pass
     # fallback: jittered Hershey strokes, slanted, with a pen of random width
@@ -575,7 +600,8 @@ def _hand_char(rng, c, h):
     jit = rng.normal(0, 0.03, (len(segs), 2, 2))
     for (a, b), j in zip(segs, jit):
         p = [((q[0] * sx + slant * (1 - q[1]) + 0.25 + d[0]) * h + m, (q[1] + d[1]) * h + m) for q, d in zip((a, b), j)]
-        cv2.line(img, (int(p[0][0] * 4), int(p[0][1] * 4)), (int(p[1][0] * 4), int(p[1][1] * 4)), 255, pen * 4, cv2.LINE_AA)
+        cv2.line(img, (int(p[0][0] * 4), int(p[0][1] * 4)), (int(p[1][0] * 4), int(p[1][1] * 4)), 255, pen * 4,
+                 cv2.LINE_AA)
     return cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32) / 255
 
 
@@ -592,7 +618,7 @@ def _draw_handwritten(rng, vin, g):
     fields = ["YEAR", "MAKE", "BODY STYLE", "MODEL", "ODOMETER READING", "PLATE NUMBER", "COLOR"]
     rng.shuffle(fields)
     n_above, n_below = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    row_h = small * 3.2
+    row_h = small * 4.2
     H = int(2 * m + small * 2.5 + (n_above + n_below) * row_h + small * 2 + box_h)
     paper = np.full(3, rng.uniform(225, 250)) * np.array([rng.uniform(.9, 1), rng.uniform(.97, 1), 1])
     img = _color(paper, H, W) + _grain(rng, H, W, 3, 0.6)[..., None]
@@ -609,11 +635,12 @@ def _draw_handwritten(rng, vin, g):
         x = m
         for name in names:
             wbox = (W - 2 * m) / len(names)
-            _text(draw, (x, y + small * 1.1), name, face, small * 0.8, pr)
+            _text(draw, (x, y + small * 1.0), name, face, small * 0.8, pr)
             draw.line([(x, y + row_h - small * 0.4), (x + wbox - g * 0.3, y + row_h - small * 0.4)], fill=pr, width=lw)
             if rng.random() < 0.7:
-                s = "".join(_pick(rng, _DIGITS if rng.random() < .5 else ALPHABET) for _ in range(int(rng.integers(2, 6))))
-                hand_spots.append((s, x + g * 0.2, y + row_h - small * 0.6))
+                chars = _DIGITS if rng.random() < .5 else ALPHABET
+                s = "".join(_pick(rng, chars) for _ in range(int(rng.integers(2, 6))))
+                hand_spots.append((s, x + g * 0.2, y + row_h - small * 0.55))
             x += wbox
 
     for _ in range(n_above):
@@ -657,7 +684,7 @@ def _draw_handwritten(rng, vin, g):
         np.maximum(region, a, out=region)
         quads.append([(x0, y0), (x0 + aw, y0), (x0 + aw, y0 + ah), (x0, y0 + ah)])
     for s, x, base in hand_spots:  # other handwritten fields
-        h = int(small * 1.6)
+        h = int(small * 1.8)
         for c in s:
             a = _hand_char(rng, c, h)
             ah, aw = a.shape
@@ -732,8 +759,8 @@ def _photo_params(rng, variant):
 def _effects(rng, img, variant, g_out, quads):
     """Uneven light, glare, blur, noise on a float32 image (in place where possible)."""
     h, w = img.shape[:2]
-    img *= (1 + rng.uniform(0.1, 0.45) * _lowfreq(rng, h, w, 3))[..., None]  # uneven light
-    img *= rng.uniform(0.9, 1.1, 3).astype(np.float32)  # white balance
+    light = 1 + rng.uniform(0.1, 0.45) * _lowfreq(rng, h, w, 3)  # uneven light
+    img *= light[..., None] * rng.uniform(0.93, 1.07, 3).astype(np.float32)  # and white balance
     if variant == "glare" or rng.random() < 0.25:
         strong = variant == "glare"
         c = quads.reshape(-1, 2)
@@ -741,11 +768,11 @@ def _effects(rng, img, variant, g_out, quads):
                   else (rng.uniform(0, w), rng.uniform(0, h)))
         sx = g_out * rng.uniform(1.5, 6) if strong else max(h, w) * rng.uniform(0.05, 0.2)
         sy = sx * rng.uniform(0.3, 1.0)
-        yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+        yy, xx = np.mgrid[0:h:4, 0:w:4].astype(np.float32)
         a = rng.uniform(0, np.pi)
         u = ((xx - cx) * np.cos(a) + (yy - cy) * np.sin(a)) / sx
         v = (-(xx - cx) * np.sin(a) + (yy - cy) * np.cos(a)) / sy
-        blob = np.exp(-(u * u + v * v))
+        blob = cv2.resize(np.exp(-(u * u + v * v)), (w, h), interpolation=cv2.INTER_LINEAR)
         img += (blob * rng.uniform(120, 230) if strong else blob * rng.uniform(40, 120))[..., None]
     if variant == "blur":
         if rng.random() < 0.5:
@@ -759,8 +786,7 @@ def _effects(rng, img, variant, g_out, quads):
     else:
         img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.3, 0.9))
     noise = rng.uniform(2, 7) * (1.5 if variant == "lowres" else 1)
-    img += rng.normal(0, noise, (h, w, 1)).astype(np.float32)
-    img += rng.normal(0, noise * 0.4, img.shape).astype(np.float32)
+    img += _normal(rng, img.shape) * np.float32(noise)
     return img
 
 
@@ -780,7 +806,7 @@ def render_scene(kind: str, seed: int, vin: str | None = None, variant: str | No
     if len(vin) != 17 or any(c not in ALPHABET for c in vin):
         raise ValueError(f"not a 17-character VIN: {vin!r}")
     W, H, g_out, angle, shear, persp = _photo_params(rng, variant)
-    g = int(np.clip(round(g_out * rng.uniform(1.0, 1.25)), 20, 100))
+    g = int(np.clip(round(g_out * rng.uniform(1.0, 1.12)), 20, 100))
     obj = _DRAW[kind](rng, vin, g)
     quads = obj.quads.astype(np.float64)
     centre = quads.reshape(-1, 2).mean(0)

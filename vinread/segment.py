@@ -50,9 +50,9 @@ __all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
 
 STRIP_H = 40
 """Glyph height, in pixels, of every line's upright strip."""
-WORK_MAX = 1600
+WORK_MAX = 1280
 """Long side of the working image when the photo is larger."""
-WORK_MIN = 800
+WORK_MIN = 1024
 """Long side of the working image when the photo is smaller (upsampled)."""
 MAX_LINES = 20
 """Most candidate lines :func:`find_lines` returns."""
@@ -82,6 +82,7 @@ class Line:
     strip_to_image : (2, 3) float affine map from strip ``(x, y, 1)`` to
         original image ``(x, y)``.
     ink : (S, W) bool, the strip's binarisation used for the pieces.
+    quality : ink density in the glyph band minus that above and below it.
     """
 
     pieces: np.ndarray
@@ -94,6 +95,7 @@ class Line:
     height: float
     strip_to_image: np.ndarray
     ink: np.ndarray = field(repr=False, default=None)
+    quality: float = 0.0
 
     def span_box(self, x0: int, x1: int) -> tuple[int, int, int, int]:
         """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the band."""
@@ -281,14 +283,54 @@ class _RawLine:
     quad: np.ndarray      # (4, 2) corners, working px
 
 
-def _components(mask: np.ndarray, hmin: float, hmax: float):
-    n, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    stats, cents = stats[1:], cents[1:]
+def _components(stats: np.ndarray, hmin: float, hmax: float):
+    """Glyph-sized boxes from connected-component stats (background row removed):
+    (N, 5) ``x, y, w, h, area``, fragments of one glyph merged."""
+    w, h, a = stats[:, 2], stats[:, 3], stats[:, 4]
+    # drop specks and huge blobs before merging fragments
+    stats = stats[(h >= 0.4 * hmin) & (h <= hmax) & (w <= hmax * 2)]
+    stats = _merge_fragments(stats)
     w, h, a = stats[:, 2], stats[:, 3], stats[:, 4]
     keep = (h >= hmin) & (h <= hmax) & (w <= 8 * h) & (a >= 0.08 * w * h) & (h <= 12 * w)
     # solid wide bars (rules, barcode blocks) are not glyphs
     keep &= ~((w > 2 * h) & (a > 0.7 * w * h))
-    return stats, cents, keep
+    return stats[keep]
+
+
+def _merge_fragments(stats: np.ndarray) -> np.ndarray:
+    """Union the boxes of glyph fragments stacked in one column (broken strokes,
+    engraved glyphs split into parts): boxes that overlap in x by most of the
+    narrower one, close vertically, whose union is not much taller than the
+    taller part (two text lines never qualify)."""
+    n = len(stats)
+    if n < 2:
+        return stats
+    x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
+    cx, cy = x + w / 2, y + h / 2
+    tree = cKDTree(np.stack([cx, cy], 1))
+    pairs = tree.query_pairs(r=float(np.percentile(h, 99)) * 1.2, output_type="ndarray")
+    if len(pairs) == 0:
+        return stats
+    a, b = pairs[:, 0], pairs[:, 1]
+    ov = np.minimum(x[a] + w[a], x[b] + w[b]) - np.maximum(x[a], x[b])
+    top = np.minimum(y[a], y[b])
+    bot = np.maximum(y[a] + h[a], y[b] + h[b])
+    hm = np.maximum(h[a], h[b])
+    vgap = np.maximum(y[a], y[b]) - np.minimum(y[a] + h[a], y[b] + h[b])
+    ok = (ov >= 0.6 * np.minimum(w[a], w[b])) & (vgap <= 0.3 * hm) & (bot - top <= 1.6 * hm)
+    ok &= np.minimum(w[a], w[b]) >= 0.4 * np.maximum(w[a], w[b])   # not a bar under a glyph
+    if not ok.any():
+        return stats
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    g = coo_matrix((np.ones(int(ok.sum())), (a[ok], b[ok])), shape=(n, n))
+    k, lab = connected_components(g, directed=False)
+    x0 = np.full(k, np.inf); y0 = np.full(k, np.inf)
+    x1 = np.full(k, -np.inf); y1 = np.full(k, -np.inf)
+    np.minimum.at(x0, lab, x); np.minimum.at(y0, lab, y)
+    np.maximum.at(x1, lab, x + w); np.maximum.at(y1, lab, y + h)
+    area = np.bincount(lab, weights=stats[:, 4].astype(np.float64), minlength=k)
+    return np.stack([x0, y0, x1 - x0, y1 - y0, area], 1).astype(np.int64)
 
 
 def _chain(stats: np.ndarray) -> list[np.ndarray]:
@@ -299,23 +341,35 @@ def _chain(stats: np.ndarray) -> list[np.ndarray]:
     x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
     cx, cy = x + w / 2, y + h / 2
     pts = np.stack([cx, cy], 1)
-    k = min(n, 12)
     tree = cKDTree(pts)
-    _, nbr = tree.query(pts, k=k)
-    nbr = nbr[:, 1:]
-    a = np.repeat(np.arange(n)[:, None], k - 1, 1)
-    b = nbr
+    near = tree.query_ball_point(pts, r=2.2 * h)
+    cnt = np.fromiter((len(v) for v in near), np.int64, n)
+    a = np.repeat(np.arange(n), cnt)
+    b = np.fromiter((j for v in near for j in v), np.int64, int(cnt.sum()))
+    sel = a != b
+    a, b = a[sel], b[sel]
+    if len(a) == 0:
+        return []
     hmax = np.maximum(h[a], h[b])
     ratio = np.maximum(h[a], h[b]) / np.minimum(h[a], h[b])
     gap = x[b] - (x[a] + w[a])
+    # vertical overlap of most of the smaller box (tolerates descending J,
+    # mixed heights and a skew of ~20 degrees)
+    yov = np.minimum(y[a] + h[a], y[b] + h[b]) - np.maximum(y[a], y[b])
     dy = np.abs(cy[b] - cy[a])
     dx = cx[b] - cx[a]
     ok = (dx > 0.25 * np.minimum(w[a], w[b])) & (gap < 1.0 * hmax) & (gap > -0.4 * hmax)
-    ok &= (ratio < 1.6) & (dy < 0.35 * hmax + 0.3 * np.maximum(dx, 0) * 0.5)
+    ok &= (ratio < 1.8) & (yov >= 0.6 * np.minimum(h[a], h[b]))
     cost = np.where(ok, np.maximum(gap, 0) + 2.0 * dy + 0.3 * np.abs(h[a] - h[b]), np.inf)
-    best = np.argmin(cost, 1)
-    right = np.where(np.isfinite(cost[np.arange(n), best]), b[np.arange(n), best], -1)
-    best_cost = cost[np.arange(n), best]
+    a, b, cost = a[ok], b[ok], cost[ok]
+    order = np.lexsort((cost, a))
+    a, b, cost = a[order], b[order], cost[order]
+    first = np.ones(len(a), bool)
+    first[1:] = a[1:] != a[:-1]
+    right = np.full(n, -1)
+    best_cost = np.full(n, np.inf)
+    right[a[first]] = b[first]
+    best_cost[a[first]] = cost[first]
     # each b keeps only its cheapest left neighbour
     left = np.full(n, -1)
     left_cost = np.full(n, np.inf)
@@ -420,11 +474,13 @@ def _strip_ink(strip: np.ndarray, polarity: str) -> tuple[np.ndarray, str]:
         polarity = "light" if inside > bg else "dark"
         return ink.astype(bool), polarity
     blk = _odd(1.5 * STRIP_H)
+    f = cv2.GaussianBlur(f, (3, 3), 0)
     mean = cv2.blur(f, (blk, blk))
+    sd = np.sqrt(np.maximum(cv2.blur(f * f, (blk, blk)) - mean * mean, 0))
     diff = (mean - f) if polarity == "dark" else (f - mean)
-    spread = float(np.percentile(np.abs(diff), 95))
-    ink = diff > max(6.0, 0.25 * spread)
-    return ink, polarity
+    ink = (diff > np.maximum(8.0, 0.5 * sd)).astype(np.uint8)
+    ink = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+    return ink.astype(bool), polarity
 
 
 def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
@@ -435,9 +491,10 @@ def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
     c = S // 2
     lo_win, hi_win = max(0, c - STRIP_H), min(S, c + STRIP_H)
     top = prof[lo_win:hi_win].max()
-    if top <= 0.02:
+    floor = float(np.percentile(prof, 10))
+    if top - floor <= 0.02:
         return None
-    on = prof > 0.25 * top
+    on = prof > floor + 0.3 * (top - floor)
     # nearest 'on' row to the centre
     rows = np.nonzero(on[lo_win:hi_win])[0] + lo_win
     r = rows[np.argmin(np.abs(rows - c))]
@@ -477,39 +534,59 @@ def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
 
 
 def _cut(prof: np.ndarray, offset: int, H: int) -> list[tuple[int, int]]:
-    """Cut a run of columns at projection minima so no piece is much wider than a glyph."""
+    """Cut a run of columns at projection minima so no piece is much wider than a glyph.
+
+    Over-segments on purpose: every local minimum of the column profile that
+    is not near the run's peak becomes a cut (decoding merges pieces back),
+    and pieces still wider than ``0.75 H`` are cut at their deepest column
+    near the expected glyph pitch.
+    """
     w = len(prof)
     if w <= 0.7 * H:
         return [(offset, offset + w)]
     minw = max(2, int(0.12 * H))
-    cuts = []
     top = float(prof.max()) or 1.0
-    # local minima below 60% of the run's maximum
-    for i in range(minw, w - minw):
-        if prof[i] <= prof[i - 1] and prof[i] < prof[i + 1] and prof[i] < 0.6 * top:
-            cuts.append(i)
-    # also plateau minima
-    cuts = sorted(set(cuts))
-    # keep cuts apart by minw
-    kept = []
-    for c in cuts:
-        if not kept or c - kept[-1] >= minw:
+    cand = [i for i in range(minw, w - minw)
+            if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1] and prof[i] < 0.85 * top
+            and (prof[i] < prof[i - 1] or prof[i] < prof[i + 1] or prof[i] < 0.5 * top)]
+    kept: list[int] = []
+    for c in sorted(cand, key=lambda i: prof[i]):      # deepest first, keep apart by minw
+        if all(abs(c - k) >= minw for k in kept):
             kept.append(c)
-        elif prof[c] < prof[kept[-1]]:
-            kept[-1] = c
-    bounds = [0] + kept + [w]
-    # force cuts in pieces still wider than a wide glyph
+    bounds = [0] + sorted(kept) + [w]
     final = [0]
     for a, b in zip(bounds[:-1], bounds[1:]):
-        n = int(np.ceil((b - a) / (0.8 * H)))
+        n = int(np.ceil((b - a) / (0.75 * H)))
         if n > 1:
             step = (b - a) / n
             for k in range(1, n):
-                lo = int(a + k * step - 0.15 * step)
-                hi = int(a + k * step + 0.15 * step) + 1
+                lo = int(a + k * step - 0.25 * step)
+                hi = int(a + k * step + 0.25 * step) + 1
                 final.append(lo + int(np.argmin(prof[lo:hi])))
         final.append(b)
     return [(offset + a, offset + b) for a, b in zip(final[:-1], final[1:]) if b > a]
+
+
+EXTEND = 12
+"""How far (in glyph heights) a line's strip is searched beyond its chain of components."""
+
+
+def _trim(pieces: np.ndarray, lo: float, hi: float, gap: float = 1.2) -> np.ndarray:
+    """Keep the pieces inside ``[lo, hi]`` plus those beyond that continue the
+    line without a gap wider than ``gap`` glyph heights."""
+    if len(pieces) == 0:
+        return pieces
+    c = pieces.mean(1)
+    inside = np.nonzero((c >= lo) & (c <= hi))[0]
+    if len(inside) == 0:
+        return pieces[:0]
+    i0, i1 = inside[0], inside[-1]
+    g = gap * STRIP_H
+    while i0 > 0 and pieces[i0, 0] - pieces[i0 - 1, 1] < g:
+        i0 -= 1
+    while i1 < len(pieces) - 1 and pieces[i1 + 1, 0] - pieces[i1, 1] < g:
+        i1 += 1
+    return pieces[i0:i1 + 1]
 
 
 def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
@@ -535,7 +612,10 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     cx, cy = raw.cx - sn * dv, raw.cy + c * dv
     height = raw.height * f
     S = 2 * STRIP_H
-    M, W = _strip_affine(cx, cy, raw.angle, raw.length, height, scale, pad / f, S)
+    # extend the strip well beyond the chain: a line whose chain broke (an odd
+    # glyph, a glare spot) is recovered here; pieces are trimmed at word gaps
+    ext = EXTEND * STRIP_H
+    M, W = _strip_affine(cx, cy, raw.angle, raw.length, height, scale, ext, S)
     if W < 4 * STRIP_H:
         return None
     strip = _warp(gray, M, W, S)
@@ -544,11 +624,29 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     m = int(0.1 * STRIP_H)
     band = (max(0, S // 2 - STRIP_H // 2 - m // 2), min(S, S // 2 + STRIP_H // 2 + m // 2))
     pieces = _pieces(ink, band)
+    pieces = _trim(pieces, ext - STRIP_H // 2, W - ext + STRIP_H // 2)
     if len(pieces) < 1:
+        return None
+    x0, x1 = max(0, int(pieces[0, 0]) - STRIP_H), min(W, int(pieces[-1, 1]) + STRIP_H)
+    M = M.copy()
+    M[:, 2] += M[:, 0] * x0
+    strip, ink, pieces = strip[:, x0:x1], ink[:, x0:x1], pieces - x0
+    W = x1 - x0
+    # contrast of the glyph band against the rows around it: text lines have
+    # ink in the band and little above and below, texture has ink everywhere
+    x0, x1 = int(pieces[0, 0]), int(pieces[-1, 1])
+    rows = ink[:, x0:x1].mean(1)
+    t, b = band
+    m = max(2, STRIP_H // 20)
+    above = rows[max(0, t - 4 * m):max(1, t - m)].mean()
+    below = rows[min(S - 1, b + m):min(S, b + 4 * m)].mean()
+    quality = float(rows[t:b].mean() - min(above, below))
+    if quality < 0.04:
         return None
     line = Line(pieces=pieces, boxes=np.zeros((0, 4), np.int32), polarity=pol,
                 angle=float(np.degrees(raw.angle)), strip=strip, band=band,
-                source=raw.source, height=float(height / scale), strip_to_image=M, ink=ink)
+                source=raw.source, height=float(height / scale), strip_to_image=M, ink=ink,
+                quality=quality)
     line.boxes = np.array([line.span_box(a, b) for a, b in pieces], np.int32).reshape(-1, 4)
     return line
 
@@ -578,22 +676,21 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     work, scale = _working(gray)
     long = max(work.shape)
     hmin = max(7.0, 0.006 * long)
-    hmax = 0.25 * min(work.shape)
+    hmax = 0.8 * min(work.shape)
     raws: list[_RawLine] = []
     for name, pol, mask in _binarisations(work):
-        masks = [(name, mask)]
-        n, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        found = [(name, stats[1:])]
         dm = _dot_mask(mask, stats[1:], cents[1:]) if pol != "edge" else None
         if dm is not None:
-            masks.append((name + "+dots", dm))
-        for nm, m in masks:
-            st, _, keep = _components(m, hmin, hmax)
-            st = st[keep]
+            found.append((name + "+dots", cv2.connectedComponentsWithStats(dm, connectivity=8)[2][1:]))
+        for nm, cc in found:
+            st = _components(cc, hmin, hmax)
             for idx in _chain(st):
                 if len(idx) < 5:
                     continue
                 r = _fit_line(st, idx, pol, nm)
-                if r is None or r.length < 5 * r.height:
+                if r is None or r.length < 3 * r.height:
                     continue
                 # barcodes: tall thin bars
                 asp = np.median(st[idx, 3] / np.maximum(1, st[idx, 2]))
@@ -601,27 +698,39 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
                     continue
                 raws.append(r)
     raws.sort(key=lambda r: -r.score)
-    lines: list[Line] = []
+    made: list[tuple[float, Line]] = []
     kept: list[_RawLine] = []
     for r in raws:
-        if len(lines) >= max_lines:
+        if len(kept) >= 4 * max_lines:
             break
-        group = "edge" if r.polarity == "edge" else r.polarity
-        dup = False
-        for k in kept:
-            kg = "edge" if k.polarity == "edge" else k.polarity
-            if kg == group and abs(np.log(k.height / r.height)) < 0.4 \
-                    and _poly_overlap(k.quad, r.quad) > 0.5:
-                dup = True
-                break
-        if dup:
+        if any(k.polarity == r.polarity and abs(np.log(k.height / r.height)) < 0.4
+               and _poly_overlap(k.quad, r.quad) > 0.5 for k in kept):
             continue
-        line = _make_line(gray, r, scale)
         kept.append(r)
+        line = _make_line(gray, r, scale)
         if line is None or len(line.pieces) < min_pieces:
             continue
+        made.append((line.quality * min(r.score, 25.0), line))
+    made.sort(key=lambda t: -t[0])
+    lines: list[Line] = []
+    quads: list[tuple[str, np.ndarray]] = []
+    for _, line in made:
+        q = _line_quad(line)
+        if any(p == line.polarity and _poly_overlap(q, o) > 0.6 for p, o in quads):
+            continue
+        quads.append((line.polarity, q))
         lines.append(line)
+        if len(lines) >= max_lines:
+            break
     return lines
+
+
+def _line_quad(line: Line) -> np.ndarray:
+    """(4, 2) corners in original coordinates of the line's pieces over its band."""
+    x0, x1 = float(line.pieces[0, 0]), float(line.pieces[-1, 1])
+    t, b = line.band
+    pts = np.array([[x0, t, 1], [x1, t, 1], [x1, b, 1], [x0, b, 1]], np.float64)
+    return pts @ line.strip_to_image.T
 
 
 # --------------------------------------------------------------------------- #
@@ -630,18 +739,25 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
 
 def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
                 max_width: float = 1.15, min_width: float = 0.12, top: int = 3,
-                line_index: int = 0, skip_penalty: float = 3.0,
-                gap_penalty: float = 2.0) -> list[Hypothesis]:
+                line_index: int = 0, skip_penalty: float = 3.0, gap_penalty: float = 2.0,
+                cut_penalty: float = 1.5, pitch_weight: float = 4.0) -> list[Hypothesis]:
     """Best readings of exactly ``n`` glyphs from a line's pieces.
 
     Every union of up to ``max_merge`` consecutive pieces no wider than
     ``max_width`` x glyph height (and no narrower than ``min_width``) is a
-    candidate glyph; all candidates go to ``scorer`` in one call. A glyph's
-    log score is ``log max(probs) + log glyphness``. Dynamic programming picks
-    ``n`` consecutive candidates; pieces before the first and after the last
-    are skipped freely, a piece skipped between glyphs costs ``skip_penalty``
-    plus its own ``-log(1 - glyphness)``, and a gap wider than a glyph height
-    between neighbouring glyphs costs ``gap_penalty`` per glyph height.
+    candidate glyph; all candidates go to ``scorer`` in ONE call. A glyph's
+    log score is ``log max(probs) + log glyphness``. Dynamic programming (a
+    small beam per state) picks ``n`` consecutive candidates maximising the
+    summed glyph scores minus geometric penalties:
+
+    * pieces before the first and after the last glyph are skipped freely
+      (``*`` delimiters, a ``VIN:`` prefix, logos); a piece skipped between
+      glyphs costs ``skip_penalty`` plus its own ``-log(1 - glyphness)``;
+    * a boundary between two glyphs that cuts through ink (touching pieces)
+      costs ``cut_penalty``, a boundary on white space is free;
+    * the centre-to-centre distance of neighbouring glyphs should match the
+      line's pitch (estimated by a first pass): ``pitch_weight x log(d/pitch)^2``;
+    * a gap wider than a glyph height costs ``gap_penalty`` per extra height.
 
     Parameters
     ----------
@@ -660,7 +776,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     if P < n:
         return []
     H = STRIP_H
-    xs0, xs1 = line.pieces[:, 0], line.pieces[:, 1]
+    xs0, xs1 = line.pieces[:, 0].astype(np.int64), line.pieces[:, 1].astype(np.int64)
     spans = []
     for i in range(P):
         for j in range(i, min(P, i + max_merge)):
@@ -669,7 +785,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
                 break
             if w >= min_width * H:
                 spans.append((i, j))
-    if not spans:
+    if len(spans) < n:
         return []
     crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
     probs, glyph = scorer(crops, line.polarity)
@@ -679,47 +795,72 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     sscore = np.log(probs.max(1) + eps) + np.log(glyph + eps)
     single = {i: glyph[k] for k, (i, j) in enumerate(spans) if i == j}
     skip_cost = np.array([skip_penalty - np.log(1 - single.get(i, 0.0) + eps) for i in range(P)])
+    # boundary after piece i cuts through ink?
+    t, b = line.band
+    cut_cost = np.zeros(P)
+    if line.ink is not None:
+        band_ink = line.ink[t:b]
+        for i in range(P - 1):
+            if xs1[i] >= xs0[i + 1]:
+                c = int(min(xs1[i], band_ink.shape[1] - 1))
+                lo, hi = max(0, c - 1), min(band_ink.shape[1], c + 1)
+                if band_ink[:, lo:hi].any():
+                    cut_cost[i] = cut_penalty
+    centre = np.array([(xs0[i] + xs1[j]) / 2.0 for i, j in spans])
+    span_i = np.array([i for i, _ in spans])
+    span_j = np.array([j for _, j in spans])
     by_start: dict[int, list[int]] = {}
-    for k, (i, j) in enumerate(spans):
-        by_start.setdefault(i, []).append(k)
+    for k, i in enumerate(span_i):
+        by_start.setdefault(int(i), []).append(k)
 
-    # beam DP: state (next piece index, glyphs so far) -> top partial paths
-    NEG = -np.inf
-    best: dict[tuple[int, int], list[tuple[float, tuple]]] = {}
+    def run(pitch: float | None, beam: int) -> list[tuple[float, tuple]]:
+        best: dict[tuple[int, int], list[tuple[float, tuple]]] = {}
 
-    def push(key, sc, path):
-        lst = best.setdefault(key, [])
-        lst.append((sc, path))
-        if len(lst) > top:
-            lst.sort(key=lambda t: -t[0])
-            del lst[top:]
+        def push(key, sc, path):
+            lst = best.setdefault(key, [])
+            lst.append((sc, path))
+            if len(lst) > 2 * beam:
+                lst.sort(key=lambda q: -q[0])
+                del lst[beam:]
 
-    for i in range(P):
-        push((i, 0), 0.0, ())                       # free leading skip
-    finals: list[tuple[float, tuple]] = []
-    for i in range(P):
-        for g in range(n):
-            states = best.get((i, g))
-            if not states:
-                continue
-            for sc, path in states:
-                # interior skip of piece i (only after the first glyph)
-                if g > 0 and i + 1 < P:
-                    push((i + 1, g), sc - skip_cost[i], path)
-                for k in by_start.get(i, ()):
-                    j = spans[k][1]
-                    add = sscore[k]
-                    if path:
-                        prev_end = xs1[spans[path[-1]][1]]
-                        gap = (xs0[i] - prev_end) / H
-                        if gap > 1.0:
-                            add -= gap_penalty * (gap - 1.0)
-                    npath = path + (k,)
-                    if g + 1 == n:
-                        finals.append((sc + add, npath))  # free trailing skip
-                    elif j + 1 < P:
-                        push((j + 1, g + 1), sc + add, npath)
-    finals.sort(key=lambda t: -t[0])
+        for i in range(P):
+            push((i, 0), 0.0, ())                       # free leading skip
+        finals: list[tuple[float, tuple]] = []
+        for i in range(P):
+            for g in range(n):
+                states = best.get((i, g))
+                if not states:
+                    continue
+                states.sort(key=lambda q: -q[0])
+                for sc, path in states[:beam]:
+                    if g > 0 and i + 1 < P:              # interior skip of piece i
+                        push((i + 1, g), sc - skip_cost[i], path)
+                    for k in by_start.get(i, ()):
+                        add = sscore[k]
+                        if path:
+                            last = path[-1]
+                            gap = (xs0[i] - xs1[span_j[last]]) / H
+                            if gap > 1.0:
+                                add -= gap_penalty * (gap - 1.0)
+                            if span_j[last] + 1 == i:
+                                add -= cut_cost[i - 1]
+                            if pitch:
+                                d = max(centre[k] - centre[last], 1.0)
+                                add -= pitch_weight * np.log(d / pitch) ** 2
+                        npath = path + (k,)
+                        if g + 1 == n:
+                            finals.append((sc + add, npath))   # free trailing skip
+                        elif span_j[k] + 1 < P:
+                            push((int(span_j[k]) + 1, g + 1), sc + add, npath)
+        finals.sort(key=lambda q: -q[0])
+        return finals
+
+    finals = run(None, max(top, 3))
+    if not finals:
+        return []
+    pitch = float(np.median(np.diff(centre[list(finals[0][1])])))
+    if pitch > 0.2 * H:
+        finals = run(pitch, max(top, 5)) or finals
     out = []
     seen = set()
     for sc, path in finals:

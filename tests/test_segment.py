@@ -1,0 +1,274 @@
+"""Tests of the segmentation stage (vinread.segment) on synthetic lines.
+
+Everything is drawn here with OpenCV (no files needed). A template-matching
+stand-in scorer (cv2.putText renderings of the 33 classes, compared after
+normalize_glyph) exercises decode_line; the real model is wired elsewhere.
+"""
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from vinread.alphabet import ALPHABET
+from vinread.normalize import BlankGlyphError, normalize_glyph
+from vinread.segment import Hypothesis, Line, decode_line, find_lines
+
+VIN = "1HGCM82633A004352"
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+# --------------------------------------------------------------------------- drawing
+
+def draw_line(canvas: np.ndarray, text: str, x: int, base: int, scale: float, pitch: float,
+              ink: int, thick: int, dots: bool = False) -> list[tuple[int, int, int, int]]:
+    """Draw ``text`` one glyph per ``pitch`` px; returns each glyph's ink box (x, y, w, h)."""
+    boxes = []
+    for k, ch in enumerate(text):
+        layer = np.zeros(canvas.shape[:2], np.uint8)
+        cv2.putText(layer, ch, (int(round(x + k * pitch)), base), FONT, scale, 255, thick, cv2.LINE_AA)
+        if dots:                       # dot matrix: keep the stroke on a grid of dots
+            step = max(4, int(scale * 3.5))
+            grid = np.zeros_like(layer)
+            ys, xs = np.nonzero(layer > 128)
+            for yy, xx in zip(ys[::1], xs[::1]):
+                if yy % step == 0 and xx % step == 0:
+                    cv2.circle(grid, (int(xx), int(yy)), max(1, step // 2 - 1), 255, -1)
+            layer = grid
+        ys, xs = np.nonzero(layer > 64)
+        if ch.strip():
+            boxes.append((int(xs.min()), int(ys.min()), int(np.ptp(xs) + 1), int(np.ptp(ys) + 1)))
+        alpha = layer.astype(np.float32)[..., None] / 255.0 if canvas.ndim == 3 else layer / 255.0
+        canvas[:] = (canvas * (1 - alpha) + ink * alpha).astype(np.uint8)
+    return boxes
+
+
+def make_scene(polarity="dark", angle=0.0, touching=False, dots=False, seed=0, size=(900, 1400)):
+    """A page with the VIN line among other text lines; returns (image, boxes)."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    bg, ink = (225, 30) if polarity == "dark" else (35, 220)
+    img = np.full((h, w, 3), bg, np.uint8)
+    scale = 1.6
+    pitch = 30 if touching else 40
+    thick = 5 if touching or dots else 3
+    draw_line(img, "VEHICLE MADE IN U.S.A.", 120, 260, 1.0, 22, ink, 2)
+    boxes = draw_line(img, VIN, 150, 400, scale, pitch, ink, thick, dots=dots)
+    draw_line(img, "GVWR 2290KG  FRONT 1100KG", 120, 520, 1.0, 22, ink, 2)
+    img = (img.astype(np.int16) + rng.normal(0, 6, img.shape)).clip(0, 255).astype(np.uint8)
+    if angle:
+        M = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        img = cv2.warpAffine(img, M, (w, h), borderMode=cv2.BORDER_REPLICATE)
+        boxes = [_rot_box(b, M) for b in boxes]
+    return img, boxes
+
+
+def _rot_box(b, M):
+    x, y, w, h = b
+    pts = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], np.float64) @ M.T
+    lo, hi = pts.min(0), pts.max(0)
+    return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
+
+
+# --------------------------------------------------------------------------- stand-in scorer
+
+class TemplateScorer:
+    """Stand-in for the CNN: normalised crop vs normalised putText renderings of the 33 classes."""
+
+    def __init__(self, thickness=(2, 3, 5)):
+        temps, labels = [], []
+        for t in thickness:
+            for i, ch in enumerate(ALPHABET):
+                img = np.zeros((80, 80), np.uint8)
+                cv2.putText(img, ch, (15, 62), FONT, 1.6, 255, t, cv2.LINE_AA)
+                temps.append(normalize_glyph(img, "light").ravel())
+                labels.append(i)
+        t = np.array(temps)
+        t -= t.mean(1, keepdims=True)
+        self.t = t / np.linalg.norm(t, axis=1, keepdims=True)
+        self.labels = np.array(labels)
+        self.calls = 0
+
+    def __call__(self, crops, polarity="auto"):
+        self.calls += 1
+        n = len(crops)
+        probs = np.full((n, len(ALPHABET)), 1.0 / len(ALPHABET))
+        glyph = np.zeros(n)
+        for k, c in enumerate(crops):
+            try:
+                g = normalize_glyph(c, polarity).ravel()
+            except BlankGlyphError:
+                continue
+            g = g - g.mean()
+            g /= np.linalg.norm(g) + 1e-9
+            corr = self.t @ g
+            best = np.full(len(ALPHABET), -1.0)
+            np.maximum.at(best, self.labels, corr)
+            e = np.exp(25 * (best - best.max()))
+            probs[k] = e / e.sum()
+            glyph[k] = float(np.clip((best.max() - 0.3) / 0.5, 0.01, 0.99))
+        return probs, glyph
+
+
+@pytest.fixture(scope="module")
+def scorer():
+    return TemplateScorer()
+
+
+# --------------------------------------------------------------------------- checks
+
+def composable(line: Line, boxes, max_merge: int = 6) -> bool:
+    """True when the line's pieces can be merged into glyphs matching ``boxes``, in order."""
+    inv = cv2.invertAffineTransform(line.strip_to_image)
+    c = np.array([[x + w / 2, y + h / 2] for x, y, w, h in boxes], np.float64)
+    uv = c @ inv[:, :2].T + inv[:, 2]
+    t, b = line.band
+    if np.any(np.abs(uv[:, 1] - (t + b) / 2) > 0.5 * (b - t)):
+        return False
+    u = uv[:, 0]
+    if np.any(np.diff(u) <= 0):
+        return False
+    cuts = np.unique(line.pieces.ravel())
+    centres = line.pieces.mean(1)
+    prev = -np.inf
+    for k in range(len(u)):
+        nxt = np.inf
+        if k < len(u) - 1:
+            d = u[k + 1] - u[k]
+            between = cuts[(cuts >= u[k] + 0.25 * d) & (cuts <= u[k + 1] - 0.25 * d)]
+            if len(between) == 0:
+                return False
+            nxt = between[0]
+        n = int(np.sum((centres > prev) & (centres < nxt)))
+        if not 1 <= n <= max_merge:
+            return False
+        prev = nxt
+    return True
+
+
+def centre_error(pred, truth) -> float:
+    """Largest distance between matching box centres, in glyph heights."""
+    p = np.array([[x + w / 2, y + h / 2] for x, y, w, h in pred], float)
+    t = np.array([[x + w / 2, y + h / 2] for x, y, w, h in truth], float)
+    return float(np.abs(p - t).max() / np.median([b[3] for b in truth]))
+
+
+def vin_line(lines, boxes):
+    hits = [line for line in lines if composable(line, boxes)]
+    assert hits, f"no line composes the 17 glyphs among {len(lines)} lines"
+    return hits[0]
+
+
+CASES = {
+    "dark": dict(polarity="dark"),
+    "light": dict(polarity="light"),
+    "rotated": dict(polarity="dark", angle=6.0),
+    "rotated_light": dict(polarity="light", angle=-4.0),
+    "touching": dict(polarity="dark", touching=True),
+    "dots": dict(polarity="dark", dots=True),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_find_lines_finds_the_vin_line(case):
+    img, boxes = make_scene(**CASES[case])
+    lines = find_lines(img)
+    assert 1 <= len(lines) <= 20
+    line = vin_line(lines, boxes)
+    want = "light" if CASES[case]["polarity"] == "light" else "dark"
+    assert line.polarity == want
+    assert abs(line.angle - (-CASES[case].get("angle", 0.0))) < 2.0
+    assert line.strip.dtype == np.uint8 and line.strip.ndim == 2
+    assert len(line.boxes) == len(line.pieces)
+    # pieces and boxes in reading order
+    assert np.all(np.diff(line.pieces[:, 0]) > 0)
+    assert abs(line.height - np.median([b[3] for b in boxes])) < 0.35 * line.height
+
+
+@pytest.mark.parametrize("case", ["dark", "light", "rotated", "touching", "dots"])
+def test_decode_line_reads_17_glyphs(case, scorer):
+    img, boxes = make_scene(**CASES[case])
+    lines = find_lines(img)
+    line = vin_line(lines, boxes)
+    calls = scorer.calls
+    hyps = decode_line(line, scorer, n=17)
+    assert scorer.calls == calls + 1, "all crops of a line go to the scorer in one batch"
+    assert hyps and isinstance(hyps[0], Hypothesis)
+    h = hyps[0]
+    assert len(h.boxes) == 17 and len(h.crops) == 17 and h.probs.shape == (17, 33)
+    assert np.all(np.diff(h.boxes[:, 0]) > 0)
+    assert centre_error(h.boxes, boxes) < 0.35
+    if case != "dots":                 # the stand-in scorer does not know dot glyphs
+        assert sum(a != b for a, b in zip(h.text, VIN)) <= 1, h.text
+    assert [x.score for x in hyps] == sorted((x.score for x in hyps), reverse=True)
+
+
+def test_decode_line_skips_prefix_and_delimiters(scorer):
+    img = np.full((300, 1500, 3), 230, np.uint8)
+    draw_line(img, "*", 40, 150, 1.6, 40, 25, 3)
+    boxes = draw_line(img, VIN, 100, 150, 1.6, 40, 25, 3)
+    draw_line(img, "*", 100 + 17 * 40, 150, 1.6, 40, 25, 3)
+    lines = find_lines(img)
+    line = vin_line(lines, boxes)
+    h = decode_line(line, scorer, n=17)[0]
+    assert centre_error(h.boxes, boxes) < 0.35
+    assert sum(a != b for a, b in zip(h.text, VIN)) <= 1, h.text
+
+
+def test_short_line_gives_no_hypothesis(scorer):
+    img = np.full((200, 800), 230, np.uint8)
+    draw_line(img, "ABC123", 50, 120, 1.6, 40, 25, 3)
+    for line in find_lines(img, min_pieces=1):
+        assert decode_line(line, scorer, n=17) == [] or len(line.pieces) >= 17
+
+
+def test_blank_and_tiny_images():
+    assert find_lines(np.zeros((50, 50, 3), np.uint8)) == []
+    assert find_lines(np.full((1000, 1000), 128, np.uint8)) == []
+    assert find_lines(np.zeros((8, 8), np.uint8)) == []
+
+
+def test_gray_and_bgr_agree():
+    img, boxes = make_scene("dark")
+    a = find_lines(img)
+    b = find_lines(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY))
+    assert len(a) == len(b)
+    assert composable(vin_line(b, boxes), boxes)
+
+
+def test_speed_12mp():
+    img, boxes = make_scene("dark", size=(900, 1400))
+    big = cv2.resize(img, (4000, 3000), interpolation=cv2.INTER_LINEAR)
+    find_lines(big)
+    t = time.perf_counter()
+    lines = find_lines(big)
+    dt = time.perf_counter() - t
+    scale = 4000 / 1400
+    vin_line(lines, [(int(x * scale), int(y * 3000 / 900), int(w * scale), int(h * 3000 / 900))
+                     for x, y, w, h in boxes])
+    assert dt < 1.5, f"{dt:.2f} s"   # target well under 0.5 s on an idle 2-core machine
+
+
+# --------------------------------------------------------------------------- scenes
+
+scenes = pytest.importorskip("train.scenes", reason="train.scenes not available")
+
+
+@pytest.mark.parametrize("kind,seed", [("sticker", 1000), ("sticker", 1002), ("plate", 1000),
+                                       ("plate", 1004), ("dotpeen", 1000), ("dotpeen", 1004)])
+def test_scene_vin_line_is_segmented(kind, seed):
+    from train.scenes import VARIANTS, render_scene
+    sc = render_scene(kind, seed, variant=VARIANTS[(seed - 1000) % len(VARIANTS)])
+    lines = find_lines(sc.image)
+    vin_line(lines, sc.boxes)
+
+
+@pytest.mark.xfail(reason="engraved scenes: chains of fragments still break; handwritten: "
+                          "boxed form fields join the glyphs", strict=False)
+@pytest.mark.parametrize("kind", ["engraved", "handwritten"])
+def test_scene_hard_kinds(kind):
+    from train.scenes import render_scene
+    sc = render_scene(kind, 1000)
+    vin_line(find_lines(sc.image), sc.boxes)

@@ -1,0 +1,98 @@
+"""Synthetic glyph data: labels, shapes, ranges, determinism, rejects."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from train import augment, data, fonts, render
+from vinread.alphabet import ALPHABET, NUM_CLASSES
+
+STYLES = render.STYLES
+
+
+def test_fonts_found():
+    paths = fonts.font_paths()
+    assert len(paths) >= 5
+    assert any("mono" in fonts.font_traits(p) for p in paths)
+    strokes = fonts.hershey_strokes("A", "futural")
+    assert all(s.shape[1] == 2 for s in strokes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(char=st.sampled_from(ALPHABET), style=st.sampled_from(STYLES),
+       seed=st.integers(0, 2**31), height=st.integers(10, 96))
+def test_render_char_contract(char, style, seed, height):
+    img = render.render_char(char, style, np.random.default_rng(seed), height)
+    assert img.dtype == np.uint8 and img.ndim == 2
+    assert 0.6 * height <= img.shape[0] <= 2.0 * height + 16
+    # dark ink on a light ground: the ground (median) is lighter than the darkest pixels
+    assert np.median(img) > np.percentile(img, 1)
+
+
+def test_render_char_deterministic():
+    for style in STYLES:
+        a = render.render_char("K", style, np.random.default_rng(5), 40)
+        b = render.render_char("K", style, np.random.default_rng(5), 40)
+        assert np.array_equal(a, b)
+
+
+def test_every_char_has_a_skeleton():
+    assert set(render.SKELETONS) == set(ALPHABET)
+
+
+@pytest.mark.parametrize("kind", render.REJECT_KINDS)
+def test_render_reject_kinds(kind):
+    img = render.render_reject(np.random.default_rng(1), 40, kind)
+    assert img.dtype == np.uint8 and img.ndim == 2 and min(img.shape) >= 1
+
+
+def test_rejects_never_use_forbidden_letters():
+    for c in "IOQ":
+        assert c not in render.REJECT_MARKS + render.REJECT_LOWER.upper()
+
+
+def test_augment_keeps_uint8():
+    rng = np.random.default_rng(0)
+    img = render.render_char("7", "printed", rng, 40)
+    for _ in range(20):
+        out = augment.augment(img, rng, 1.2, neighbour=lambda h: render.render_char("3", "printed", rng, h))
+        assert out.dtype == np.uint8 and out.ndim == 2
+
+
+@pytest.mark.parametrize("source", data.SOURCES)
+def test_make_glyphs(source):
+    n = 2 * NUM_CLASSES
+    X, y = data.make_glyphs(source, n, seed=3)
+    assert X.shape == (n, 28, 28) and X.dtype == np.float32
+    assert y.shape == (n,) and y.dtype == np.int64
+    assert X.min() >= 0.0 and X.max() <= 1.0
+    assert np.all(X.reshape(n, -1).max(axis=1) > 0.5)  # every sample has ink
+    assert np.array_equal(np.bincount(y, minlength=NUM_CLASSES), np.full(NUM_CLASSES, 2))
+    assert not set("IOQ") & {ALPHABET[i] for i in y}
+    X2, y2 = data.make_glyphs(source, n, seed=3)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+
+
+def test_make_rejects():
+    X = data.make_rejects(40, seed=1)
+    assert X.shape == (40, 28, 28) and X.dtype == np.float32
+    assert X.min() >= 0 and X.max() <= 1
+
+
+def test_training_set_independent_of_workers(monkeypatch):
+    monkeypatch.setattr(data, "CHUNK", 24)
+    counts = {"printed": 40, "handwriting": 30}
+    X1, y1, g1 = data.make_training_set(counts, 20, seed=7, workers=1)
+    X2, y2, g2 = data.make_training_set(counts, 20, seed=7, workers=2)
+    assert np.array_equal(X1, X2) and np.array_equal(y1, y2) and np.array_equal(g1, g2)
+    assert len(y1) == 90 and int(g1.sum()) == 70
+    assert np.all((y1 == -1) == (g1 == 0))
+    assert np.all(y1[g1 == 1] < NUM_CLASSES)
+    X3, _, _ = data.make_training_set(counts, 20, seed=8, workers=1)
+    assert not np.array_equal(X1, X3)
+
+
+def test_unknown_source_rejected():
+    with pytest.raises(ValueError):
+        data.make_training_set({"stencil": 5}, 0, seed=0)

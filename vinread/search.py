@@ -1,0 +1,90 @@
+"""Choosing the VIN among all candidate lines of a photo.
+
+Segmentation proposes lines and 17-glyph readings of each; this module
+scores every reading with the classifier's probabilities, the glyph-or-not
+score and the validation stage, and keeps the best one, or none when no
+reading is good enough (vinread never invents a VIN from nothing).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .correct import choose_vin
+from .segment import decode_line, find_lines
+from .vin import LENGTH, check
+
+MIN_MEAN_LOG_PROB = np.log(0.45)
+"""A reading whose chosen characters average a lower log-probability is not a VIN."""
+MIN_GLYPHNESS = 0.5
+"""A reading whose mean glyph-or-not score is lower is not a VIN."""
+CHECK_BONUS = 4.0
+"""Log-score bonus of a reading whose mandatory check digit holds without correction."""
+WARNING_PENALTY = 2.5
+"""Log-score penalty per plausibility warning (letters at 14-17, a North American year U/Z/0)."""
+
+
+@dataclass
+class Candidate:
+    """One 17-glyph reading of a photo with the score it was chosen by."""
+
+    probs: np.ndarray
+    glyphness: np.ndarray
+    boxes: np.ndarray
+    angle: float
+    score: float
+    line_index: int
+    crops: list = field(repr=False, default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def score_reading(probs: np.ndarray, glyphness: np.ndarray) -> tuple[float, bool]:
+    """(score, plausible) of a 17-glyph reading.
+
+    The score adds the chosen characters' log-probabilities and the log
+    glyph-or-not scores, with a bonus when the check digit is mandatory and
+    holds as read. ``plausible`` says whether the reading is good enough to be
+    reported at all.
+    """
+    decision = choose_vin(probs)
+    eps = 1e-6
+    logp = np.log(np.asarray(decision.char_probs) + eps)
+    logg = np.log(np.asarray(glyphness, np.float64) + eps)
+    report = check(decision.vin)
+    bonus = CHECK_BONUS if report.check_digit_required and report.check_digit_ok and not decision.corrections else 0.0
+    score = float(logp.sum() + logg.sum() + bonus - WARNING_PENALTY * len(report.warnings))
+    plausible = bool(logp.mean() >= MIN_MEAN_LOG_PROB and np.mean(glyphness) >= MIN_GLYPHNESS)
+    return score, plausible
+
+
+def candidates(image: np.ndarray, scorer, top_per_line: int = 2) -> list[Candidate]:
+    """Every plausible 17-glyph reading of the photo, best first."""
+    found: list[Candidate] = []
+    for i, line in enumerate(find_lines(image)):
+        for hyp in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i):
+            score, plausible = score_reading(hyp.probs, hyp.glyphness)
+            if plausible:
+                found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
+                                       hyp.crops))
+    found.sort(key=lambda c: -c.score)
+    return found
+
+
+def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
+    """The best reading of the photo, or None when nothing reads as a VIN.
+
+    When another line reads as a different valid VIN, a warning says so.
+    """
+    found = candidates(image, reader.score_crops)
+    if not found:
+        return None
+    best = found[0]
+    best_vin = choose_vin(best.probs).vin
+    for other in found[1:]:
+        vin = choose_vin(other.probs).vin
+        if other.line_index != best.line_index and vin != best_vin and check(vin).valid \
+                and check(vin).check_digit_ok:
+            best.warnings.append(f"another VIN is also in the image: {vin}")
+            break
+    return best
