@@ -31,7 +31,7 @@ DEFAULT_REAL_DIR = ROOT.parent / "shared" / "dev" / "single"
 @click.option("--emnist", type=click.Choice(["auto", "none", "balanced", "byclass"]), default="auto",
               show_default=True, help="Add EMNIST (auto: when the emnist package's cache holds it).")
 @click.option("--emnist-limit", default=60000, show_default=True, help="At most this many EMNIST glyphs.")
-@click.option("--epochs", default=8, show_default=True)
+@click.option("--epochs", default=10, show_default=True)
 @click.option("--batch-size", default=256, show_default=True)
 @click.option("--arch", type=click.Choice(["small", "original"]), default="small", show_default=True)
 @click.option("--seed", default=1, show_default=True, help="Seed of the training data and weights.")

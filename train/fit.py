@@ -15,12 +15,12 @@ def log(msg: str) -> None:
     print(f"[train] {msg}", file=sys.stderr, flush=True)
 
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp"}
-
 
 def load_labelled_dir(root: str | Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """Real glyphs laid out as ``root/LABEL/*.png`` -> normalised X (N,28,28), y (N,), paths."""
     import cv2
+
+    from vinread.images import IMAGE_SUFFIXES, ImageReadError, read_image
 
     xs, ys, paths = [], [], []
     for label_dir in sorted(Path(root).iterdir()):
@@ -29,12 +29,9 @@ def load_labelled_dir(root: str | Path) -> tuple[np.ndarray, np.ndarray, list[st
         for f in sorted(label_dir.iterdir()):
             if f.suffix.lower() not in IMAGE_SUFFIXES:
                 continue
-            img = cv2.imread(str(f), cv2.IMREAD_UNCHANGED)
-            if img is None:
-                continue
             try:
-                xs.append(normalize_glyph(img))
-            except BlankGlyphError:
+                xs.append(normalize_glyph(read_image(f, cv2.IMREAD_UNCHANGED)))
+            except (ImageReadError, BlankGlyphError):
                 continue
             ys.append(index_of(label_dir.name))
             paths.append(str(f))

@@ -22,6 +22,9 @@ NUMERIC_TAIL_PRIOR = 0.05
 """Prior weight of a letter at positions 14-17 (ISO 3779 keeps them numeric)."""
 YEAR_PRIOR = 0.02
 """Prior weight of U, Z or 0 as the North American model year (position 10)."""
+MIN_CANDIDATE_P = 0.01
+"""A correction may only choose a candidate at least this probable: the check digit
+repairs misreads, it does not invent characters the classifier never saw."""
 REQUIRED_FIRST = "12345L"
 """First characters whose region makes the check digit mandatory."""
 
@@ -117,31 +120,39 @@ def choose_vin(probs: np.ndarray, k: int = TOP_K) -> Decision:
 
     North American and Chinese reads (first character 1-5 or L) must satisfy
     the check digit; the others take the most probable character per
-    position. Plausibility rules weigh in as priors. The result reports the
-    positions where the choice differs from the top candidate.
+    position. Plausibility rules weigh in as priors. Only candidates of at
+    least :data:`MIN_CANDIDATE_P` are considered; when no such reading
+    satisfies a mandatory check digit, the top candidates are returned as
+    read (and fail validation). The result reports the positions where the
+    choice differs from the top candidate.
     """
     probs = np.asarray(probs, np.float64)
     if probs.shape != (LENGTH, NUM_CLASSES):
         raise ValueError(f"expected ({LENGTH}, {NUM_CLASSES}) probabilities, got {probs.shape}")
     probs = probs / probs.sum(axis=1, keepdims=True)
     tiny = 1e-12
+    top = probs.argmax(axis=1)
+    unseen = probs < MIN_CANDIDATE_P
+    unseen[np.arange(LENGTH), top] = False
     options = []
     # Region without a mandatory check digit: first character outside 1-5 and L.
     free = np.log(_priors(probs, north_america=False) + tiny)
+    free[unseen] = -np.inf
     free[0, _REQUIRED] = -np.inf
     if np.isfinite(free[0]).any():
         chars = list(free.argmax(axis=1))
         options.append((float(free[np.arange(LENGTH), chars].sum()), chars, False))
     # Region with a mandatory check digit.
     req = np.log(_priors(probs, north_america=True) + tiny)
+    req[unseen] = -np.inf
     req[0, ~_REQUIRED] = -np.inf
     found = _best_with_check(req, k)
     if found is not None:
         options.append((found[0], found[1], True))
-    if not options:
-        raise ValueError("no VIN can be chosen from these probabilities")
-    score, chars, enforced = max(options, key=lambda o: o[0])
-    top = probs.argmax(axis=1)
+    if options:
+        score, chars, enforced = max(options, key=lambda o: o[0])
+    else:  # no plausible reading satisfies the check digit: report what was read
+        chars, enforced = list(top), False
     corrections = [Correction(i + 1, ALPHABET[top[i]], ALPHABET[c])
                    for i, c in enumerate(chars) if c != top[i]]
     chosen = [float(probs[i, c]) for i, c in enumerate(chars)]

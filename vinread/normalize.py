@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-NORMALIZATION_VERSION = 1
+NORMALIZATION_VERSION = 2
 """Bumped whenever the output of :func:`normalize_glyph` changes; stored in the model card."""
 
 SIZE = 28
@@ -72,6 +72,25 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     return float(np.median(gray)) > (lo + hi) / 2.0
 
 
+BACKGROUND_KERNEL = 0.4
+"""Side of the opening that estimates the background, as a fraction of the image's larger side."""
+
+
+def flatten_background(ink: np.ndarray) -> np.ndarray:
+    """Remove uneven light (shadow, glare, gradients) under light-on-dark ink.
+
+    A grey opening wider than any stroke (:data:`BACKGROUND_KERNEL` of the
+    larger side) keeps the smooth background and drops the strokes; it is
+    subtracted (a white top-hat).
+    """
+    k = int(round(BACKGROUND_KERNEL * max(ink.shape)))
+    if k < 5:
+        return ink
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
+    background = cv2.GaussianBlur(cv2.morphologyEx(ink, cv2.MORPH_OPEN, kernel), (0, 0), k / 4)
+    return np.clip(ink - np.minimum(background, ink), 0.0, None)
+
+
 def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
     """Gray [0, 1] -> ink as a positive signal over a zero background.
 
@@ -81,7 +100,7 @@ def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
     if polarity not in ("auto", "dark", "light"):
         raise ValueError(f"polarity must be auto, dark or light, not {polarity!r}")
     dark = ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
-    ink = 1.0 - gray if dark else gray
+    ink = flatten_background(1.0 - gray if dark else gray)
     background = float(np.median(ink))
     ink = np.clip(ink - background, 0.0, None)
     top = float(ink.max())

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .correct import choose_vin
-from .segment import decode_line, find_lines
+from .segment import STRIP_H, decode_line, find_lines
 from .vin import LENGTH, check
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
@@ -23,6 +23,9 @@ CHECK_BONUS = 4.0
 """Log-score bonus of a reading whose mandatory check digit holds without correction."""
 WARNING_PENALTY = 2.5
 """Log-score penalty per plausibility warning (letters at 14-17, a North American year U/Z/0)."""
+GAP_PENALTY = 4.0
+"""Log-score penalty per glyph height by which a gap exceeds the reading's usual gap: a VIN
+is printed at an even pitch, words of other text are not."""
 
 
 @dataclass
@@ -39,13 +42,27 @@ class Candidate:
     warnings: list[str] = field(default_factory=list)
 
 
-def score_reading(probs: np.ndarray, glyphness: np.ndarray) -> tuple[float, bool]:
+def gap_irregularity(spans: np.ndarray, height: float) -> float:
+    """Sum, in glyph heights, of how far each gap between glyphs exceeds the median gap + 0.3 height.
+
+    ``spans`` is (n, 2) ``[x0, x1)`` of the glyphs along the upright line.
+    """
+    spans = np.asarray(spans, np.float64)
+    if len(spans) < 3:
+        return 0.0
+    gaps = spans[1:, 0] - spans[:-1, 1]
+    excess = gaps - np.median(gaps) - 0.3 * height
+    return float(np.clip(excess, 0, None).sum() / height)
+
+
+def score_reading(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | None = None,
+                  height: float = STRIP_H) -> tuple[float, bool]:
     """(score, plausible) of a 17-glyph reading.
 
     The score adds the chosen characters' log-probabilities and the log
     glyph-or-not scores, with a bonus when the check digit is mandatory and
-    holds as read. ``plausible`` says whether the reading is good enough to be
-    reported at all.
+    holds as read, and penalties for plausibility warnings and uneven gaps.
+    ``plausible`` says whether the reading is good enough to be reported at all.
     """
     decision = choose_vin(probs)
     eps = 1e-6
@@ -54,6 +71,8 @@ def score_reading(probs: np.ndarray, glyphness: np.ndarray) -> tuple[float, bool
     report = check(decision.vin)
     bonus = CHECK_BONUS if report.check_digit_required and report.check_digit_ok and not decision.corrections else 0.0
     score = float(logp.sum() + logg.sum() + bonus - WARNING_PENALTY * len(report.warnings))
+    if spans is not None:
+        score -= GAP_PENALTY * gap_irregularity(spans, height)
     plausible = bool(logp.mean() >= MIN_MEAN_LOG_PROB and np.mean(glyphness) >= MIN_GLYPHNESS)
     return score, plausible
 
@@ -63,7 +82,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2) -> list[Candida
     found: list[Candidate] = []
     for i, line in enumerate(find_lines(image)):
         for hyp in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i):
-            score, plausible = score_reading(hyp.probs, hyp.glyphness)
+            score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans)
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops))

@@ -1,0 +1,89 @@
+"""End to end with the shipped model: scenes in, VINs and the documented JSON out."""
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT, assert_no_traceback, run_cli
+from vinread.cli import ExitCode
+from vinread.model import default_model_path
+from vinread.vin import calc_check_digit
+
+pytestmark = pytest.mark.skipif(not default_model_path().is_file(), reason="no shipped model")
+
+SAMPLES = sorted((ROOT / "samples").glob("*.json"))
+
+
+@pytest.fixture(scope="module")
+def reader():
+    from vinread import Reader
+
+    return Reader()
+
+
+def expected(sample_json: Path) -> dict:
+    return json.loads(sample_json.read_text())
+
+
+@pytest.mark.parametrize("meta", SAMPLES, ids=[p.stem for p in SAMPLES])
+def test_bundled_samples_read_exactly(reader, meta):
+    truth = expected(meta)
+    res = reader.read_vin(meta.parent / truth["file"])
+    assert res.vin == truth["vin"]
+    assert res.valid and res.status == "valid"
+    assert len(res.boxes) == 17
+
+
+def test_json_schema(tmp_path):
+    truth = expected(SAMPLES[0])
+    p = run_cli("--json", ROOT / "samples" / truth["file"])
+    assert_no_traceback(p)
+    row = json.loads(p.stdout)
+    assert set(row) >= {"file", "vin", "status", "valid", "check_digit", "confidence", "characters",
+                        "low_confidence_positions", "corrections", "boxes", "warnings", "error"}
+    assert set(row["check_digit"]) == {"expected", "found", "ok", "required"}
+    assert len(row["characters"]) == 17 and len(row["boxes"]) == 17
+    for i, ch in enumerate(row["characters"], start=1):
+        assert ch["position"] == i and ch["char"] == row["vin"][i - 1] and 0 <= ch["confidence"] <= 1
+        assert all(set(a) == {"char", "p"} and a["char"] != ch["char"] for a in ch["alternatives"])
+    for c in row["corrections"]:
+        assert set(c) == {"position", "read", "chosen"}
+    assert all(len(b) == 4 for b in row["boxes"])
+    assert row["error"] is None and isinstance(row["warnings"], list)
+    assert 0 <= row["confidence"] <= 1
+
+
+def test_exit_codes_found_not_found_invalid(tmp_path):
+    from train.scenes import render_scene
+
+    truth = expected(SAMPLES[0])
+    found = ROOT / "samples" / truth["file"]
+    blank = tmp_path / "blank.png"
+    cv2.imwrite(str(blank), np.full((480, 640, 3), 200, np.uint8))
+    # A North American VIN printed with a wrong check digit: read, but invalid.
+    good = "1HGCM82633A004352"
+    wrong = [c for c in "0123456789" if c != calc_check_digit(good)][3]
+    bad_vin = good[:8] + wrong + good[9:]
+    scene = render_scene("plate", 5, vin=bad_vin)
+    invalid = tmp_path / "invalid.png"
+    cv2.imwrite(str(invalid), scene.image)
+
+    p = run_cli(found)
+    assert p.returncode == ExitCode.OK and p.stdout.split("\t")[:2] == [truth["vin"], "valid"]
+    p = run_cli(blank)
+    assert p.returncode == ExitCode.NOT_FOUND and p.stdout.startswith("-\tnot-found\t")
+    p = run_cli("--json", invalid)
+    row = json.loads(p.stdout)
+    assert p.returncode == ExitCode.NOT_FOUND
+    assert row["status"] == "invalid" and row["vin"] == bad_vin and row["check_digit"]["ok"] is False
+    p = run_cli(found, blank)
+    assert p.returncode == ExitCode.NOT_FOUND and len(p.stdout.splitlines()) == 2
+
+
+def test_array_input_and_api_shortcut(reader):
+    truth = expected(SAMPLES[0])
+    img = cv2.imread(str(ROOT / "samples" / truth["file"]))
+    res = reader.read_vin(img)
+    assert res.vin == truth["vin"] and res.file is None
