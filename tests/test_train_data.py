@@ -1,6 +1,7 @@
 """Synthetic glyph data: labels, shapes, ranges, determinism, rejects."""
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -96,3 +97,18 @@ def test_training_set_independent_of_workers(monkeypatch):
 def test_unknown_source_rejected():
     with pytest.raises(ValueError):
         data.make_training_set({"stencil": 5}, 0, seed=0)
+
+
+def test_similarity_tells_a_kept_glyph_from_a_lost_one():
+    from train.data import MIN_SIMILARITY, similarity
+    from vinread.normalize import normalize_glyph
+
+    def draw(ch, dx=0):
+        img = np.full((64, 48), 255, np.uint8)
+        cv2.putText(img, ch, (6 + dx, 54), cv2.FONT_HERSHEY_SIMPLEX, 1.8, 0, 5)
+        return normalize_glyph(img)
+
+    a = draw("E")
+    assert similarity(a, a) == pytest.approx(1.0, abs=1e-6)
+    assert similarity(a, draw("E", dx=3)) > 0.9
+    assert similarity(a, draw("-")) < MIN_SIMILARITY

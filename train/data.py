@@ -36,20 +36,34 @@ def _height(rng: np.random.Generator) -> int:
     return int(np.exp(rng.uniform(np.log(14), np.log(56))))
 
 
+MIN_SIMILARITY = 0.4
+"""An augmented sample whose normalised image correlates less than this with the normalised
+clean render has lost its character (a neighbour's fragment or the ground was taken for it)."""
+
+
+def similarity(a: np.ndarray, b: np.ndarray, sigma: float = 1.5) -> float:
+    """Correlation of two (28, 28) normalised glyphs after a Gaussian blur (tolerates small shifts)."""
+    a = cv2.GaussianBlur(a, (0, 0), sigma)
+    b = cv2.GaussianBlur(b, (0, 0), sigma)
+    a, b = a - a.mean(), b - b.mean()
+    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum() + 1e-9))
+
+
 def _one_glyph(char: str, source: str, rng: np.random.Generator) -> np.ndarray:
-    """One normalised (28, 28) float32 sample of ``char``; retries on blank renders."""
+    """One normalised (28, 28) float32 sample of ``char``; retries on blank or unrecognisable renders."""
     for _ in range(_MAX_TRIES):
         img = render.render_char(char, source, rng, _height(rng))
         nb_style = source
 
         def neighbour(h, _s=nb_style):
             return render.render_char(str(rng.choice(list(ALPHABET))), _s, rng, h)
-        img = aug.shrink(aug.augment(img, rng, _STRENGTH[source], neighbour=neighbour))
+        augmented = aug.shrink(aug.augment(img, rng, _STRENGTH[source], neighbour=neighbour))
         try:
-            x = normalize_glyph(img)
+            x = normalize_glyph(augmented)
+            clean = normalize_glyph(img)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
-        if x.mean() < MAX_INK_MEAN:  # else the ground was taken for ink: a solid block
+        if x.mean() < MAX_INK_MEAN and similarity(x, clean) >= MIN_SIMILARITY:
             return x
     raise RuntimeError(f"could not render a non-blank {char!r} in style {source}")
 

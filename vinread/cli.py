@@ -7,6 +7,8 @@ applies over the batch, see :class:`ExitCode`.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 from enum import IntEnum
 from itertools import islice
@@ -48,62 +50,203 @@ Exit codes: 0 all valid, 1 some input gave no valid VIN, 2 usage error,
 BATCH = 64
 """Single-character images classified per model call."""
 
-
-def _err(path: str | None, message: str) -> None:
-    where = f"{path}: " if path else ""
-    click.echo(f"vinread: {where}{message}", err=True)
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
-def _emit(obj: dict, as_json: bool, text: str) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False) if as_json else text)
-    sys.stdout.flush()
+def _shown(path: str | None) -> str:
+    """A path as printed in text lines: control characters escaped so one input stays one line."""
+    if path is None:
+        return "-"
+    return path.translate(_CONTROL) if path else "''"
 
 
-def _run_single(reader, inputs, as_json: bool) -> ExitCode:
+class _Out:
+    """stdout (results, one whole line each, flushed) and stderr (errors, progress).
+
+    Ctrl-C is held off while a line is written, so an interrupted run never
+    leaves half a line. The progress line (``\r[12/340] name``) is drawn only
+    when stderr is a terminal, and cleared before anything else is printed.
+    """
+
+    def __init__(self, total: int | None = None):
+        self.total = total
+        self.progress_shown = False
+        self.done = 0
+
+    def _write(self, stream, text: str) -> None:
+        try:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        except (AttributeError, ValueError, OSError):  # not the main thread, or no such call
+            old = None
+        try:
+            stream.write(text)
+            stream.flush()
+        finally:
+            if old is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def _clear(self) -> None:
+        if self.progress_shown:
+            self._write(sys.stderr, "\r\x1b[K")
+            self.progress_shown = False
+
+    def result(self, line: str) -> None:
+        self._clear()
+        self._write(sys.stdout, line + "\n")
+
+    def error(self, path: str | None, message: str) -> None:
+        self._clear()
+        where = f"{_shown(path)}: " if path is not None else ""
+        self._write(sys.stderr, f"vinread: {where}{' '.join(str(message).split())}\n")
+
+    def step(self, name: str) -> None:
+        """One more input is being worked on (drawn only on a terminal)."""
+        self.done += 1
+        if self.total is None:
+            return
+        try:
+            width = os.get_terminal_size(sys.stderr.fileno()).columns or 80
+        except (OSError, ValueError, AttributeError):
+            width = 80
+        text = f"[{self.done}/{self.total}] {_shown(os.path.basename(name) or name)}"
+        self._write(sys.stderr, "\r" + text[:max(10, width - 1)] + "\x1b[K")
+        self.progress_shown = True
+
+    def finish(self) -> None:
+        self._clear()
+
+
+def _json_line(obj: dict) -> str:
+    line = json.dumps(obj, ensure_ascii=False)
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not valid UTF-8: escape it
+        line = json.dumps(obj)
+    return line
+
+
+def _internal(exc: BaseException) -> str:
+    """One line naming an unexpected exception (the batch goes on)."""
+    first = (str(exc).strip().splitlines() or [""])[0]
+    kind = type(exc).__name__
+    if type(exc).__module__ not in ("builtins", None):
+        kind = f"{type(exc).__module__}.{kind}"
+    return f"internal error ({kind}{': ' + first if first else ''})"
+
+
+def _classify_chunk(reader, paths: list[str]) -> list:
+    """``reader.classify`` on a chunk; if it fails, image by image, so one bad input stays one."""
+    from .results import GlyphResult, error_dict
+
+    try:
+        return reader.classify(paths)
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception:
+        out = []
+        for p in paths:
+            try:
+                out.extend(reader.classify([p]))
+            except (KeyboardInterrupt, BrokenPipeError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - reported as this input's error
+                out.append(GlyphResult(p, error=error_dict("internal", _internal(exc))))
+        return out
+
+
+def _run_single(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
     from .results import GlyphResult, error_dict
 
     code = ExitCode.OK
     it = iter(inputs)
     while chunk := list(islice(it, BATCH)):
         readable = [i.path for i in chunk if i.error is None]
-        answers = iter(reader.classify(readable))
+        answers = iter(_classify_chunk(reader, readable))
         for item in chunk:
+            out.step(item.path)
             if item.error is not None:
                 res = GlyphResult(item.path, error=error_dict("unreadable", item.error))
             else:
                 res = next(answers)
+                res.file = item.path
             if res.error:
-                _err(res.file, res.error["message"])
-                code = max(code, ExitCode.UNREADABLE if res.error["code"] == "unreadable"
-                           else ExitCode.NOT_FOUND)
+                out.error(res.file, res.error["message"])
+                code = max(code, ExitCode.NOT_FOUND if res.error["code"] == "no_character"
+                           else ExitCode.UNREADABLE)
                 if as_json:
-                    _emit(res.to_dict(), True, "")
+                    out.result(_json_line(res.to_dict()))
                 continue
-            _emit(res.to_dict(), as_json, f"{res.ascii:03d}, {res.file}")
+            out.result(_json_line(res.to_dict()) if as_json else f"{res.ascii:03d}, {_shown(res.file)}")
     return code
 
 
-def _run_vin(reader, inputs, as_json: bool) -> ExitCode:
+def read_one(reader, path: str):
+    """Read the VIN in one file as the CLI does: bounded decode, boxes in original pixels, and
+    every failure (unreadable file, unexpected exception) in the result's ``error``."""
+    from .images import ImageReadError, load_image
+    from .results import VinResult, error_dict
+
+    try:
+        loaded = load_image(path)
+        res = reader.read_vin(loaded.image)
+    except ImageReadError as exc:
+        return VinResult(path, status="error", error=error_dict("unreadable", str(exc)))
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - MemoryError, cv2.error...: this input's error
+        return VinResult(path, status="error", error=error_dict("internal", _internal(exc)))
+    res.file = path
+    if loaded.scale != 1.0 and res.boxes:  # boxes in the original image's pixels
+        res.boxes = [[int(round(v / loaded.scale)) for v in b] for b in res.boxes]
+    return res
+
+
+def _run_vin(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
     from .results import VinResult, error_dict
 
     code = ExitCode.OK
     for item in inputs:
+        out.step(item.path)
         if item.error is not None:
             res = VinResult(item.path, status="error", error=error_dict("unreadable", item.error))
         else:
-            res = reader.read_vin(item.path)
+            res = read_one(reader, item.path)
         if res.error:
-            _err(res.file, res.error["message"])
+            out.error(res.file, res.error["message"])
             code = max(code, ExitCode.UNREADABLE)
-            if as_json:
-                _emit(res.to_dict(), True, "")
-            continue
-        if not res.valid:
+        elif not res.valid:
             code = max(code, ExitCode.NOT_FOUND)
         low = f" low-confidence:{','.join(map(str, res.low_confidence_positions))}" \
             if res.vin and res.low_confidence_positions else ""
-        _emit(res.to_dict(), as_json, f"{res.vin or '-'}\t{res.status.replace('_', '-')}{low}\t{res.file}")
+        out.result(_json_line(res.to_dict()) if as_json else
+                   f"{res.vin or '-'}\t{res.status.replace('_', '-')}{low}\t{_shown(res.file)}")
     return code
+
+
+def _load_reader(model_path, low_confidence, out: _Out):
+    from .correct import LOW_CONFIDENCE
+    from .model import ModelLoadError, default_model_path
+    from .pipeline import Reader
+
+    try:
+        return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence)
+    except ModelLoadError as exc:
+        out.error(None, f"cannot load the model: {exc}")
+    except (KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - any runtime failure is a model problem
+        out.error(None, f"cannot load the model: {model_path or default_model_path()}: {_internal(exc)}")
+    sys.exit(ExitCode.MODEL)
+
+
+def _quiet_stdout_for_exit() -> None:
+    """After a broken pipe, point stdout at /dev/null so the exit flush does not complain."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):
+        pass
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EPILOG)
@@ -117,22 +260,46 @@ def _run_vin(reader, inputs, as_json: bool) -> ExitCode:
 @click.version_option(__version__, prog_name="vinread")
 def cli(inputs, single, as_json, model_path, low_confidence):
     """Read the 17-character VIN in each photo (or, with --single, the character in each image)."""
-    from .correct import LOW_CONFIDENCE
-    from .images import iter_inputs
-    from .model import ModelLoadError
-    from .pipeline import Reader
-
+    out = _Out()
     try:
-        reader = Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence)
-    except ModelLoadError as exc:
-        _err(None, f"cannot load the model: {exc}")
-        sys.exit(ExitCode.MODEL)
-    run = _run_single if single else _run_vin
-    sys.exit(run(reader, iter_inputs(inputs), as_json))
+        from . import images
+
+        images.QUIET_NATIVE = True   # libpng/libjpeg/OpenCV messages would break one line per error
+        try:
+            cv2_logging = __import__("cv2").utils.logging
+            cv2_logging.setLogLevel(cv2_logging.LOG_LEVEL_SILENT)
+        except AttributeError:
+            pass
+        reader = _load_reader(model_path, low_confidence, out)
+        if _is_terminal(sys.stderr):
+            out.total = images.count_inputs(inputs)
+        run = _run_single if single else _run_vin
+        code = run(reader, images.iter_inputs(inputs), as_json, out)
+        out.finish()
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not add a traceback
+        out.finish()
+        out.error(None, "interrupted")
+        code = ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        _quiet_stdout_for_exit()
+        code = ExitCode.OK
+    sys.exit(code)
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def main() -> None:
     """Console entry point: maps Ctrl-C and broken pipes to clean exits."""
+    try:  # file names that are not valid UTF-8 are written back as the bytes they were
+        sys.stdout.reconfigure(errors="surrogateescape")
+    except (AttributeError, ValueError):
+        pass
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.NoArgsIsHelpError as exc:

@@ -1,9 +1,11 @@
 """The reader: segmentation -> glyph model -> validation, composed with defaults.
 
->>> from vinread import Reader                       # doctest: +SKIP
->>> reader = Reader()                                # loads the shipped model once
->>> reader.read_vin("samples/sticker.jpg").vin       # doctest: +SKIP
->>> reader.classify(["images/z.png"])[0].char        # doctest: +SKIP
+Usage (the README shows more)::
+
+    from vinread import Reader
+    reader = Reader()                          # loads the shipped model once
+    reader.read_vin("samples/sticker.jpg").vin
+    reader.classify(["images/z.png"])[0].char
 """
 from __future__ import annotations
 
@@ -39,12 +41,15 @@ class Reader:
     model_path : the ``.tflite`` model; default the shipped one.
     low_confidence : a position whose chosen character's probability is below
         this is listed in ``low_confidence_positions``.
+    barcodes : also read the VIN's barcode (Code 39/128, DataMatrix, QR) and
+        cross-check it with the OCR reading.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None,
-                 low_confidence: float = LOW_CONFIDENCE):
+                 low_confidence: float = LOW_CONFIDENCE, barcodes: bool = True):
         self.model = GlyphModel(model_path)
         self.low_confidence = low_confidence
+        self.barcodes = barcodes
 
     # -- scoring used by the segmentation search -------------------------------------------
     def score_crops(self, crops: Sequence[np.ndarray], polarity: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -103,9 +108,29 @@ class Reader:
         from .search import best_hypothesis
 
         hyp = best_hypothesis(arr, self)
-        if hyp is None:
-            return result
-        return self._describe(result, hyp)
+        if hyp is not None:
+            self._describe(result, hyp)
+        if self.barcodes:
+            self._cross_check(result, arr, hyp.angle if hyp is not None else None)
+        if result.vin:
+            from .decode import decode
+
+            result.decoded = decode(result.vin)
+        return result
+
+    def _cross_check(self, result: VinResult, arr: np.ndarray, angle: float | None) -> None:
+        """Read the VIN's barcode; where it disagrees with the OCR, the one that validates wins."""
+        from .barcode import cross_check, read_vin_barcodes
+
+        xc = cross_check(result.vin, read_vin_barcodes(arr, angle=angle))
+        result.barcode = xc
+        if xc["warning"]:
+            result.warnings.append(xc["warning"])
+        if xc["chosen"] and xc["chosen"] != result.vin:
+            report = check(xc["chosen"])
+            result.vin, result.valid = xc["chosen"], report.valid
+            result.status = "valid" if report.valid else "invalid"
+            result.check_digit = report.check_digit_dict()
 
     def _describe(self, result: VinResult, hyp) -> VinResult:
         decision = choose_vin(hyp.probs)

@@ -38,6 +38,8 @@ class VinResult:
     corrections: list[dict] = field(default_factory=list)
     boxes: list[list[int]] = field(default_factory=list)
     angle: float = 0.0
+    barcode: dict | None = None
+    decoded: dict | None = None
     warnings: list[str] = field(default_factory=list)
     error: dict | None = None
 

@@ -77,15 +77,60 @@ def score_reading(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | 
     return score, plausible
 
 
-def candidates(image: np.ndarray, scorer, top_per_line: int = 2) -> list[Candidate]:
-    """Every plausible 17-glyph reading of the photo, best first."""
+MAX_DECODED_LINES = 10
+"""Most lines decoded per photo (find_lines ranks them, most promising first)."""
+SURE_CHAR_PROB = 0.9
+"""A reading whose every character is at least this probable, whose glyphs all look like
+glyphs and whose check digit holds as read stops the search early."""
+
+
+SURE_UNCHECKED_PROB = 0.97
+"""Where the check digit does not hold (optional outside North America and China), every
+character must be at least this probable for a reading to stop the search."""
+
+
+def is_sure(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | None = None,
+            height: float = STRIP_H) -> bool:
+    """Whether a reading is so clearly a VIN that no other line need be read.
+
+    A valid VIN read without correction, with no plausibility warning, an
+    even pitch and every glyph glyph-like, whose every character is at least
+    :data:`SURE_CHAR_PROB` probable when the check digit holds (1 chance in
+    11 for a random reading) or :data:`SURE_UNCHECKED_PROB` when it does not
+    (optional check digit).
+    """
+    decision = choose_vin(probs)
+    report = check(decision.vin)
+    if not report.valid or decision.corrections or report.warnings:
+        return False
+    if float(np.min(glyphness)) < 0.5 or float(np.mean(glyphness)) < 0.9:
+        return False
+    if spans is not None and gap_irregularity(spans, height) >= 0.5:
+        return False
+    need = SURE_CHAR_PROB if report.check_digit_ok else SURE_UNCHECKED_PROB
+    return bool(min(decision.char_probs) >= need)
+
+
+def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
+               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
+    """Plausible 17-glyph readings of the photo, best first.
+
+    Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
+    them; with ``early_exit`` the search stops at the first line whose best
+    reading :func:`is_sure` (the other lines are then not read at all).
+    """
     found: list[Candidate] = []
-    for i, line in enumerate(find_lines(image)):
+    for i, line in enumerate(find_lines(image)[:max_lines]):
+        sure = False
         for hyp in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i):
             score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans)
+            score -= getattr(hyp, "penalty", 0.0)      # the segmentation's geometric costs
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops))
+                sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans)
+        if sure and early_exit:
+            break
     found.sort(key=lambda c: -c.score)
     return found
 

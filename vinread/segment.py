@@ -43,16 +43,17 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
-from .alphabet import NUM_CLASSES
+from .alphabet import ALPHABET, NUM_CLASSES
 
 __all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
-           "draw_lines", "STRIP_H"]
+           "vin_windows", "draw_lines", "STRIP_H"]
 
 STRIP_H = 40
 """Glyph height, in pixels, of every line's upright strip."""
+LOWPASS = bool(int(__import__("os").environ.get("VINREAD_LOWPASS", "1")))
 WORK_MAX = 1280
 """Long side of the working image when the photo is larger."""
-WORK_MIN = 1024
+WORK_MIN = 768
 """Long side of the working image when the photo is smaller (upsampled)."""
 MAX_LINES = 20
 """Most candidate lines :func:`find_lines` returns."""
@@ -121,10 +122,15 @@ class Line:
 
     @property
     def background(self) -> int:
-        """The strip's background gray level (median of the non-ink pixels)."""
-        if self.ink is not None and (~self.ink).any():
-            return int(np.median(self.strip[~self.ink]))
-        return int(np.median(self.strip))
+        """The strip's background gray level (median of the non-ink pixels), cached."""
+        bg = self.__dict__.get("_background")
+        if bg is None:
+            if self.ink is not None and (~self.ink).any():
+                bg = int(np.median(self.strip[~self.ink]))
+            else:
+                bg = int(np.median(self.strip))
+            self.__dict__["_background"] = bg
+        return bg
 
 
 @dataclass
@@ -141,6 +147,8 @@ class Hypothesis:
     probs : (n, 33) float class probabilities of the chosen glyphs.
     glyphness : (n,) float glyph-or-not scores of the chosen glyphs.
     spans : (n, 2) int array of the glyphs' ``[x0, x1)`` in the line's strip.
+    penalty : the path's geometric costs (skips, cuts, pitch, widths, gaps,
+        edges): the summed glyph log scores minus ``score``, >= 0.
     """
 
     boxes: np.ndarray
@@ -151,6 +159,7 @@ class Hypothesis:
     probs: np.ndarray
     glyphness: np.ndarray
     spans: np.ndarray
+    penalty: float = 0.0
 
     @property
     def text(self) -> str:
@@ -226,6 +235,17 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     thr = np.maximum(10.0, 0.7 * sd)
     out.append(("adaptive", "dark", ((diff < -thr) * 255).astype(np.uint8)))
     out.append(("adaptive", "light", ((diff > thr) * 255).astype(np.uint8)))
+    # Dot-peen on grainy metal: a low-pass copy drowns the grain and melts the
+    # dots of a glyph into strokes (the dot-merged mask below needs clean dots).
+    if LOWPASS:
+        sigma = max(1.5, long / 350)
+        g = cv2.GaussianBlur(clahe, (0, 0), sigma).astype(np.float32)
+        mean = cv2.blur(g, (block, block))
+        sd = np.sqrt(np.maximum(cv2.blur(g * g, (block, block)) - mean * mean, 0))
+        diff = g - mean
+        thr = np.maximum(4.0, 0.7 * sd)
+        out.append(("lowpass", "dark", ((diff < -thr) * 255).astype(np.uint8)))
+        out.append(("lowpass", "light", ((diff > thr) * 255).astype(np.uint8)))
     # Engraved / stamped metal: each stroke is a light and a shadow edge.
     k3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     grad = cv2.morphologyEx(cv2.GaussianBlur(clahe, (3, 3), 0), cv2.MORPH_GRADIENT, k3)
@@ -317,7 +337,10 @@ def _merge_fragments(stats: np.ndarray) -> np.ndarray:
     bot = np.maximum(y[a] + h[a], y[b] + h[b])
     hm = np.maximum(h[a], h[b])
     vgap = np.maximum(y[a], y[b]) - np.minimum(y[a] + h[a], y[b] + h[b])
-    ok = (ov >= 0.6 * np.minimum(w[a], w[b])) & (vgap <= 0.3 * hm) & (bot - top <= 1.6 * hm)
+    # halves of a glyph split at a thin waist (dot-matrix and stencil print: S, 8, B)
+    # nearly touch; two text lines keep a visible gap between them
+    tall = np.where(vgap <= 0.12 * hm, 2.1, 1.6)
+    ok = (ov >= 0.6 * np.minimum(w[a], w[b])) & (vgap <= 0.3 * hm) & (bot - top <= tall * hm)
     ok &= np.minimum(w[a], w[b]) >= 0.4 * np.maximum(w[a], w[b])   # not a bar under a glyph
     if not ok.any():
         return stats
@@ -521,7 +544,6 @@ def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
                               np.ones((1, g + 1), np.uint8))[0].astype(bool)
     d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
     starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
-    rows_any = sub.any(1)
     out = []
     smooth = np.convolve(col, np.ones(3) / 3, mode="same")
     for s, e in zip(starts, ends):
@@ -533,13 +555,18 @@ def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     return np.array(out, np.int32).reshape(-1, 2)
 
 
+CUT_DEPTH = 0.6
+FORCE_CUT = 0.95
+
+
 def _cut(prof: np.ndarray, offset: int, H: int) -> list[tuple[int, int]]:
     """Cut a run of columns at projection minima so no piece is much wider than a glyph.
 
     Over-segments on purpose: every local minimum of the column profile that
-    is not near the run's peak becomes a cut (decoding merges pieces back),
-    and pieces still wider than ``0.75 H`` are cut at their deepest column
-    near the expected glyph pitch.
+    below ``CUT_DEPTH`` x the run's peak becomes a cut (decoding merges pieces
+    back), and pieces still wider than ``FORCE_CUT x H`` are cut at their
+    deepest column near equal spacing. Cutting shallow minima too splits W
+    into VV and M into NI, which a classifier happily accepts.
     """
     w = len(prof)
     if w <= 0.7 * H:
@@ -547,8 +574,8 @@ def _cut(prof: np.ndarray, offset: int, H: int) -> list[tuple[int, int]]:
     minw = max(2, int(0.12 * H))
     top = float(prof.max()) or 1.0
     cand = [i for i in range(minw, w - minw)
-            if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1] and prof[i] < 0.85 * top
-            and (prof[i] < prof[i - 1] or prof[i] < prof[i + 1] or prof[i] < 0.5 * top)]
+            if prof[i] <= prof[i - 1] and prof[i] <= prof[i + 1] and prof[i] < CUT_DEPTH * top
+            and (prof[i] < prof[i - 1] or prof[i] < prof[i + 1])]
     kept: list[int] = []
     for c in sorted(cand, key=lambda i: prof[i]):      # deepest first, keep apart by minw
         if all(abs(c - k) >= minw for k in kept):
@@ -556,7 +583,7 @@ def _cut(prof: np.ndarray, offset: int, H: int) -> list[tuple[int, int]]:
     bounds = [0] + sorted(kept) + [w]
     final = [0]
     for a, b in zip(bounds[:-1], bounds[1:]):
-        n = int(np.ceil((b - a) / (0.75 * H)))
+        n = int(np.ceil((b - a) / (FORCE_CUT * H)))
         if n > 1:
             step = (b - a) / n
             for k in range(1, n):
@@ -681,7 +708,7 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     for name, pol, mask in _binarisations(work):
         _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         found = [(name, stats[1:])]
-        dm = _dot_mask(mask, stats[1:], cents[1:]) if pol != "edge" else None
+        dm = _dot_mask(mask, stats[1:], cents[1:]) if name == "adaptive" else None
         if dm is not None:
             found.append((name + "+dots", cv2.connectedComponentsWithStats(dm, connectivity=8)[2][1:]))
         for nm, cc in found:
@@ -701,7 +728,7 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     made: list[tuple[float, Line]] = []
     kept: list[_RawLine] = []
     for r in raws:
-        if len(kept) >= 4 * max_lines:
+        if len(kept) >= 2 * max_lines:
             break
         if any(k.polarity == r.polarity and abs(np.log(k.height / r.height)) < 0.4
                and _poly_overlap(k.quad, r.quad) > 0.5 for k in kept):
@@ -737,27 +764,56 @@ def _line_quad(line: Line) -> np.ndarray:
 # Public: decode_line
 # --------------------------------------------------------------------------- #
 
+_MAX_WIDTH = np.array([2.2 if c in "WM" else 1.2 for c in ALPHABET])
+"""Widest plausible glyph of each class, in pitches."""
+_MIN_WIDTH = np.array([0.0 if c == "1" else 0.3 for c in ALPHABET])
+"""Narrowest plausible glyph of each class, in pitches."""
+
+
 def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
-                max_width: float = 1.15, min_width: float = 0.12, top: int = 3,
+                max_width: float = 1.4, min_width: float = 0.12, top: int = 3,
                 line_index: int = 0, skip_penalty: float = 3.0, gap_penalty: float = 2.0,
-                cut_penalty: float = 1.5, pitch_weight: float = 4.0) -> list[Hypothesis]:
+                cut_penalty: float = 1.5, pitch_weight: float = 6.0,
+                edge_penalty: float = 4.0, word_gap: float = 0.5,
+                prop_tolerance: float = 1.3, width_weight: float = 20.0,
+                beam: int = 3, min_height: float = 0.45) -> list[Hypothesis]:
     """Best readings of exactly ``n`` glyphs from a line's pieces.
 
     Every union of up to ``max_merge`` consecutive pieces no wider than
-    ``max_width`` x glyph height (and no narrower than ``min_width``) is a
+    ``max_width`` x glyph height (and no narrower than ``min_width``) whose
+    ink covers at least ``min_height`` of the glyph band's height (VIN
+    characters are all capitals and digits: ``*``, ``-``, ``:`` are not) is a
     candidate glyph; all candidates go to ``scorer`` in ONE call. A glyph's
     log score is ``log max(probs) + log glyphness``. Dynamic programming (a
     small beam per state) picks ``n`` consecutive candidates maximising the
     summed glyph scores minus geometric penalties:
 
-    * pieces before the first and after the last glyph are skipped freely
-      (``*`` delimiters, a ``VIN:`` prefix, logos); a piece skipped between
-      glyphs costs ``skip_penalty`` plus its own ``-log(1 - glyphness)``;
+    * pieces before the first and after the last glyph are skipped (``*``
+      delimiters, a ``VIN:`` prefix, logos); that is free across a word gap
+      (``word_gap`` glyph heights) and otherwise costs ``edge_penalty`` x the
+      skipped neighbour's glyphness (a VIN stands apart); a piece skipped
+      between glyphs costs ``skip_penalty`` plus ``-log(1 - glyphness)``;
     * a boundary between two glyphs that cuts through ink (touching pieces)
       costs ``cut_penalty``, a boundary on white space is free;
     * the centre-to-centre distance of neighbouring glyphs should match the
-      line's pitch (estimated by a first pass): ``pitch_weight x log(d/pitch)^2``;
-    * a gap wider than a glyph height costs ``gap_penalty`` per extra height.
+      line's pitch: ``pitch_weight x log(d/pitch)^2``; the pitch is the one of
+      12 trial values (0.4 to 1.2 glyph heights) whose best path scores best;
+      neighbours less than 0.25 glyph heights apart (proportional print,
+      where W and M are wider than the pitch) may be up to
+      ``prop_tolerance`` x the pitch apart, or ``1/sqrt(prop_tolerance)``
+      closer, for free;
+    * a glyph's width relative to the pitch should fit its class: wider
+      than :data:`_MAX_WIDTH` (1.2 pitches; 2.2 for W and M) or narrower
+      than :data:`_MIN_WIDTH` (0.3 pitches, none for 1) costs
+      ``width_weight x log(ratio)^2`` on that class's log-probability
+      (a span holding "00" read as N, a W's half read as V);
+    * a gap wider than a glyph height costs ``gap_penalty`` per extra height;
+    * at most two pieces are skipped between neighbouring glyphs.
+
+    Hypotheses are the best paths (k-best Viterbi over (glyph count, last
+    span) keeping ``beam`` partial paths per state, vectorised with numpy):
+    besides paths ending at different pieces they include alternative
+    segmentations of the same pieces, for the check digit to arbitrate.
 
     Parameters
     ----------
@@ -772,19 +828,38 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     Up to ``top`` :class:`Hypothesis`, best first; empty when the line cannot
     hold ``n`` glyphs.
     """
-    P = len(line.pieces)
+    keep = vin_windows(line.pieces, n)
+    P = int(keep.sum())
     if P < n:
         return []
     H = STRIP_H
-    xs0, xs1 = line.pieces[:, 0].astype(np.int64), line.pieces[:, 1].astype(np.int64)
+    xs0, xs1 = line.pieces[keep, 0].astype(np.int64), line.pieces[keep, 1].astype(np.int64)
+    # ink rows of each piece around the band: every VIN character (capital or
+    # digit) spans the band's height, so shorter spans (*, -, :, a bar of a T
+    # cut off its stem) are not scored at all
+    t, b = line.band
+    if line.ink is not None and min_height > 0:
+        m = max(1, H // 8)
+        lo = max(0, t - m)
+        sub = line.ink[lo:min(line.ink.shape[0], b + m)]
+        ptop = np.empty(P, np.int64)
+        pbot = np.empty(P, np.int64)
+        for k in range(P):
+            rows = np.nonzero(sub[:, xs0[k]:xs1[k]].any(1))[0]
+            ptop[k], pbot[k] = (rows[0], rows[-1] + 1) if len(rows) else (sub.shape[0], 0)
+    else:
+        ptop = pbot = None
     spans = []
     for i in range(P):
         for j in range(i, min(P, i + max_merge)):
             w = xs1[j] - xs0[i]
             if w > max_width * H:
                 break
-            if w >= min_width * H:
-                spans.append((i, j))
+            if w < min_width * H:
+                continue
+            if ptop is not None and pbot[i:j + 1].max() - ptop[i:j + 1].min() < min_height * H:
+                continue
+            spans.append((i, j))
     if len(spans) < n:
         return []
     crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
@@ -792,11 +867,13 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
     glyph = np.asarray(glyph, np.float64).reshape(len(spans))
     eps = 1e-6
-    sscore = np.log(probs.max(1) + eps) + np.log(glyph + eps)
+    logp = np.log(probs + eps)
+    logg = np.log(glyph + eps)
+    sscore_plain = logp.max(1) + logg
+    span_w = (xs1[np.array([j for _, j in spans])] - xs0[np.array([i for i, _ in spans])]).astype(np.float64)
     single = {i: glyph[k] for k, (i, j) in enumerate(spans) if i == j}
     skip_cost = np.array([skip_penalty - np.log(1 - single.get(i, 0.0) + eps) for i in range(P)])
     # boundary after piece i cuts through ink?
-    t, b = line.band
     cut_cost = np.zeros(P)
     if line.ink is not None:
         band_ink = line.ink[t:b]
@@ -806,61 +883,121 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
                 lo, hi = max(0, c - 1), min(band_ink.shape[1], c + 1)
                 if band_ink[:, lo:hi].any():
                     cut_cost[i] = cut_penalty
-    centre = np.array([(xs0[i] + xs1[j]) / 2.0 for i, j in spans])
+    K = len(spans)
     span_i = np.array([i for i, _ in spans])
     span_j = np.array([j for _, j in spans])
-    by_start: dict[int, list[int]] = {}
-    for k, i in enumerate(span_i):
-        by_start.setdefault(int(i), []).append(k)
+    centre = (xs0[span_i] + xs1[span_j]) / 2.0
+    # predecessors of span k: spans ending at piece span_i[k] - 1 - s, s <= max_skip
+    max_skip = 2
+    ends_at: dict[int, list[int]] = {}
+    for k, j in enumerate(span_j):
+        ends_at.setdefault(int(j), []).append(k)
+    preds = [[p for s_ in range(max_skip + 1) for p in ends_at.get(int(span_i[k]) - 1 - s_, ())]
+             for k in range(K)]
+    width = max(1, max(len(q) for q in preds))
+    pred = np.full((K, width), -1, np.int64)
+    for k, q in enumerate(preds):
+        pred[k, :len(q)] = q
+    valid = pred >= 0
+    pp = np.where(valid, pred, 0)
+    csum = np.concatenate([[0.0], np.cumsum(skip_cost)])
+    first_skipped = span_j[pp] + 1
+    last_skipped = span_i[:, None] - 1
+    base = csum[last_skipped + 1] - csum[np.minimum(first_skipped, last_skipped + 1)]
+    adjacent = first_skipped == span_i[:, None]
+    base = base + np.where(adjacent, cut_cost[np.clip(span_j[pp], 0, P - 1)], 0.0)
+    gap = (xs0[span_i][:, None] - xs1[span_j[pp]]) / H
+    base = base + gap_penalty * np.maximum(gap - 1.0, 0.0)
+    dist = np.maximum(centre[:, None] - centre[pp], 1.0)
+    # proportional print (stickers): wide glyphs (W, M) sit further from their
+    # neighbours than the pitch while the gap between the glyphs stays tight;
+    # neighbours that (nearly) touch may deviate from the pitch by up to
+    # ``prop_tolerance`` for free. Spaced print keeps the strict pitch.
+    tight = gap <= 0.25
 
-    def run(pitch: float | None, beam: int) -> list[tuple[float, tuple]]:
-        best: dict[tuple[int, int], list[tuple[float, tuple]]] = {}
+    def glyph_scores(pitch: float) -> np.ndarray:
+        # class-conditional width prior: only W and M are much wider than the
+        # pitch (a wider span read as N or 0 holds two glyphs), only 1 is a sliver
+        r = span_w / pitch
+        over = np.maximum(np.log(r[:, None] / _MAX_WIDTH[None, :]), 0.0)
+        under = np.maximum(np.log(np.maximum(_MIN_WIDTH[None, :], 1e-9) / r[:, None]), 0.0)
+        return (logp - width_weight * (over ** 2 + under ** 2)).max(1) + logg
 
-        def push(key, sc, path):
-            lst = best.setdefault(key, [])
-            lst.append((sc, path))
-            if len(lst) > 2 * beam:
-                lst.sort(key=lambda q: -q[0])
-                del lst[beam:]
+    def run(pitch: float | None, B: int) -> tuple[np.ndarray, tuple]:
+        sscore = glyph_scores(pitch) if pitch else sscore_plain
+        if pitch:
+            lr = np.log(dist / pitch)
+            # tight neighbours: free within [1/sqrt(tol), tol] x pitch (a W's two
+            # halves, at about half the pitch, stay expensive)
+            lo = np.where(tight, -0.5 * np.log(prop_tolerance), 0.0)
+            hi = np.where(tight, np.log(prop_tolerance), 0.0)
+            dev = np.maximum(lr - hi, 0.0) + np.maximum(lo - lr, 0.0)
+        else:
+            dev = 0.0
+        trans = base + pitch_weight * dev ** 2
+        trans = np.where(valid, trans, np.inf)
+        # k-best Viterbi: the ``beam`` best partial paths per (glyph count, last span),
+        # so that alternative segmentations of the same pieces reach the search
+        score = np.full((n, K, B), -np.inf)
+        back_k = np.full((n, K, B), -1, np.int64)
+        back_b = np.zeros((n, K, B), np.int64)
+        score[0, :, 0] = sscore - start_cost           # leading pieces skipped
+        rows = np.arange(K)[:, None]
+        for g in range(1, n):
+            cand = (score[g - 1][pp] - trans[:, :, None]).reshape(K, -1)
+            idx = np.argsort(-cand, axis=1, kind="stable")[:, :B]
+            best = cand[rows, idx]
+            score[g] = best + sscore[:, None]
+            ok = np.isfinite(best)
+            back_k[g] = np.where(ok, pp[rows, idx // B], -1)
+            back_b[g] = idx % B
+        return score, (back_k, back_b)
 
-        for i in range(P):
-            push((i, 0), 0.0, ())                       # free leading skip
-        finals: list[tuple[float, tuple]] = []
-        for i in range(P):
-            for g in range(n):
-                states = best.get((i, g))
-                if not states:
-                    continue
-                states.sort(key=lambda q: -q[0])
-                for sc, path in states[:beam]:
-                    if g > 0 and i + 1 < P:              # interior skip of piece i
-                        push((i + 1, g), sc - skip_cost[i], path)
-                    for k in by_start.get(i, ()):
-                        add = sscore[k]
-                        if path:
-                            last = path[-1]
-                            gap = (xs0[i] - xs1[span_j[last]]) / H
-                            if gap > 1.0:
-                                add -= gap_penalty * (gap - 1.0)
-                            if span_j[last] + 1 == i:
-                                add -= cut_cost[i - 1]
-                            if pitch:
-                                d = max(centre[k] - centre[last], 1.0)
-                                add -= pitch_weight * np.log(d / pitch) ** 2
-                        npath = path + (k,)
-                        if g + 1 == n:
-                            finals.append((sc + add, npath))   # free trailing skip
-                        elif span_j[k] + 1 < P:
-                            push((int(span_j[k]) + 1, g + 1), sc + add, npath)
-        finals.sort(key=lambda q: -q[0])
-        return finals
+    def paths(score, back, limit):
+        back_k, back_b = back
+        final = (score[n - 1] - end_cost[:, None]).ravel()   # trailing pieces skipped
+        order = np.argsort(-final, kind="stable")
+        found = []
+        for f in order[:limit]:
+            if not np.isfinite(final[f]):
+                break
+            k, b = divmod(int(f), score.shape[2])
+            path = [k]
+            for g in range(n - 1, 0, -1):
+                k, b = int(back_k[g, k, b]), int(back_b[g, k, b])
+                path.append(k)
+            found.append((float(final[f]), tuple(reversed(path))))
+        return found
 
-    finals = run(None, max(top, 3))
-    if not finals:
+    # A VIN stands apart: skipping a glyph-like piece right next to the first
+    # or last glyph (no word gap between them) costs its glyphness.
+    best_end = np.zeros(P)          # best glyphness of a span ending at piece i
+    best_start = np.zeros(P)
+    np.maximum.at(best_end, span_j, glyph)
+    np.maximum.at(best_start, span_i, glyph)
+    start_cost = np.zeros(K)
+    end_cost = np.zeros(K)
+    has_prev = span_i > 0
+    gp = np.where(has_prev, (xs0[span_i] - xs1[np.maximum(span_i - 1, 0)]) / H, 9.0)
+    start_cost = np.where(has_prev & (gp < word_gap), edge_penalty * best_end[np.maximum(span_i - 1, 0)], 0.0)
+    has_next = span_j < P - 1
+    gn = np.where(has_next, (xs0[np.minimum(span_j + 1, P - 1)] - xs1[span_j]) / H, 9.0)
+    end_cost = np.where(has_next & (gn < word_gap), edge_penalty * best_start[np.minimum(span_j + 1, P - 1)], 0.0)
+
+    # the line's pitch is unknown: try a range and keep the best-explained one
+    # (single best path per state while choosing it; the k-best run only once)
+    best_run = None
+    for pitch in H * np.geomspace(0.4, 1.2, 12):
+        score, back = run(float(pitch), 1)
+        top_score = float((score[n - 1] - end_cost[:, None]).max())
+        if best_run is None or top_score > best_run[0]:
+            best_run = (top_score, score, back, float(pitch))
+    if not np.isfinite(best_run[0]):
         return []
-    pitch = float(np.median(np.diff(centre[list(finals[0][1])])))
-    if pitch > 0.2 * H:
-        finals = run(pitch, max(top, 5)) or finals
+    if beam > 1:
+        score, back = run(best_run[3], beam)
+        best_run = (best_run[0], score, back, best_run[3])
+    finals = paths(best_run[1], best_run[2], 4 * top)
     out = []
     seen = set()
     for sc, path in finals:
@@ -872,10 +1009,40 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
             boxes=np.array([line.span_box(int(a), int(b)) for a, b in sp], np.int32),
             crops=[crops[k] for k in path], polarity=line.polarity, score=float(sc),
             line_index=line_index, probs=probs[list(path)], glyphness=glyph[list(path)],
-            spans=sp))
+            spans=sp, penalty=max(0.0, float(sscore_plain[list(path)].sum()) - float(sc))))
         if len(out) >= top:
             break
     return out
+
+
+def vin_windows(pieces: np.ndarray, n: int = 17, min_gap: float = 0.5,
+                rel_gap: float = 2.5, min_pitch: float = 0.35,
+                max_per_glyph: float = 4.7) -> np.ndarray:
+    """(P,) bool: the pieces in runs of the line that could hold ``n`` glyphs.
+
+    The line is broken into runs at word gaps: gaps wider than ``min_gap``
+    glyph heights and ``rel_gap`` x the line's median inter-piece gap (the
+    adaptive part keeps widely spaced engraving whole). A VIN is one run: runs
+    with fewer than ``n`` pieces, or narrower than ``n`` x ``min_pitch``
+    glyph heights, cannot hold it and are dropped (words of other text, a
+    label's short fields); so are runs of more than ``max_per_glyph x n``
+    pieces (texture, or text cut so finely that it could not be read).
+    Decoding only what is kept saves most crops.
+    """
+    P = len(pieces)
+    keep = np.zeros(P, bool)
+    if P < n:
+        return keep
+    gaps = (pieces[1:, 0] - pieces[:-1, 1]).astype(np.float64)
+    pos = gaps[gaps > 0]
+    med = float(np.median(pos)) if len(pos) else 0.0
+    brk = gaps > max(min_gap * STRIP_H, rel_gap * med)
+    starts = np.concatenate([[0], np.nonzero(brk)[0] + 1])
+    ends = np.concatenate([np.nonzero(brk)[0] + 1, [P]])
+    for a, b in zip(starts, ends):
+        if n <= b - a <= max_per_glyph * n and pieces[b - 1, 1] - pieces[a, 0] >= n * min_pitch * STRIP_H:
+            keep[a:b] = True
+    return keep
 
 
 def segment_glyphs(image: np.ndarray, scorer: Scorer, n: int = 17) -> list[Hypothesis]:
