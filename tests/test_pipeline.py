@@ -87,3 +87,16 @@ def test_array_input_and_api_shortcut(reader):
     img = cv2.imread(str(ROOT / "samples" / truth["file"]))
     res = reader.read_vin(img)
     assert res.vin == truth["vin"] and res.file is None
+
+
+def test_debug_pictures_and_barcode_fields(tmp_path):
+    truth = expected(ROOT / "samples" / "sticker.json")
+    p = run_cli("--json", "--debug", tmp_path / "dbg", ROOT / "samples" / truth["file"])
+    row = json.loads(p.stdout)
+    assert row["vin"] == truth["vin"]
+    assert row["barcode"]["source"] in ("both", "ocr", "barcode")
+    assert row["decoded"]["wmi"] == truth["vin"][:3]
+    written = sorted(f.name for f in (tmp_path / "dbg").iterdir())
+    assert written == ["sticker.crops.png", "sticker.overlay.png"]
+    overlay = cv2.imread(str(tmp_path / "dbg" / "sticker.overlay.png"))
+    assert overlay is not None and overlay.shape[0] > 100

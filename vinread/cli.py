@@ -180,28 +180,20 @@ def _run_single(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
     return code
 
 
-def read_one(reader, path: str):
+def read_one(reader, path: str, debug_dir=None):
     """Read the VIN in one file as the CLI does: bounded decode, boxes in original pixels, and
     every failure (unreadable file, unexpected exception) in the result's ``error``."""
-    from .images import ImageReadError, load_image
     from .results import VinResult, error_dict
 
     try:
-        loaded = load_image(path)
-        res = reader.read_vin(loaded.image)
-    except ImageReadError as exc:
-        return VinResult(path, status="error", error=error_dict("unreadable", str(exc)))
+        return reader.read_vin(path, debug_dir=debug_dir)
     except (KeyboardInterrupt, BrokenPipeError):
         raise
     except Exception as exc:  # noqa: BLE001 - MemoryError, cv2.error...: this input's error
         return VinResult(path, status="error", error=error_dict("internal", _internal(exc)))
-    res.file = path
-    if loaded.scale != 1.0 and res.boxes:  # boxes in the original image's pixels
-        res.boxes = [[int(round(v / loaded.scale)) for v in b] for b in res.boxes]
-    return res
 
 
-def _run_vin(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
+def _run_vin(reader, inputs, as_json: bool, out: _Out, debug_dir=None) -> ExitCode:
     from .results import VinResult, error_dict
 
     code = ExitCode.OK
@@ -210,26 +202,54 @@ def _run_vin(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
         if item.error is not None:
             res = VinResult(item.path, status="error", error=error_dict("unreadable", item.error))
         else:
-            res = read_one(reader, item.path)
+            res = read_one(reader, item.path, debug_dir)
         if res.error:
             out.error(res.file, res.error["message"])
             code = max(code, ExitCode.UNREADABLE)
         elif not res.valid:
             code = max(code, ExitCode.NOT_FOUND)
-        low = f" low-confidence:{','.join(map(str, res.low_confidence_positions))}" \
-            if res.vin and res.low_confidence_positions else ""
-        out.result(_json_line(res.to_dict()) if as_json else
-                   f"{res.vin or '-'}\t{res.status.replace('_', '-')}{low}\t{_shown(res.file)}")
+        out.result(_vin_line(res, as_json))
     return code
 
 
-def _load_reader(model_path, low_confidence, out: _Out):
+def _vin_line(res, as_json: bool) -> str:
+    """One result line: the JSON object, or ``VIN<TAB>STATUS[ low-confidence:P,..]<TAB>PATH``."""
+    if as_json:
+        return _json_line(res.to_dict())
+    low = f" low-confidence:{','.join(map(str, res.low_confidence_positions))}" \
+        if res.vin and res.low_confidence_positions else ""
+    return f"{res.vin or '-'}\t{res.status.replace('_', '-')}{low}\t{_shown(res.file)}"
+
+
+def _run_consensus(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
+    code = ExitCode.OK
+    paths = []
+    for item in inputs:
+        if item.error is not None:
+            out.error(item.path, item.error)
+            code = max(code, ExitCode.UNREADABLE)
+        else:
+            paths.append(item.path)
+    from .pipeline import UNREADABLE_PREFIX
+
+    res = reader.read_consensus(paths)
+    for w in res.warnings:
+        if w.startswith(UNREADABLE_PREFIX):
+            out.error(None, w[len(UNREADABLE_PREFIX):])
+            code = max(code, ExitCode.UNREADABLE)
+    if not res.valid:
+        code = max(code, ExitCode.NOT_FOUND)
+    out.result(_vin_line(res, as_json))
+    return code
+
+
+def _load_reader(model_path, low_confidence, out: _Out, barcodes: bool = True):
     from .correct import LOW_CONFIDENCE
     from .model import ModelLoadError, default_model_path
     from .pipeline import Reader
 
     try:
-        return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence)
+        return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence, barcodes)
     except ModelLoadError as exc:
         out.error(None, f"cannot load the model: {exc}")
     except (KeyboardInterrupt, BrokenPipeError):
@@ -257,8 +277,13 @@ def _quiet_stdout_for_exit() -> None:
               help="The .tflite glyph model [default: the shipped one].")
 @click.option("--low-confidence", type=click.FloatRange(0, 1), default=None,
               help="Flag positions whose probability is below this [default: 0.8].")
+@click.option("--consensus", is_flag=True,
+              help="All inputs are photos of one VIN: combine them into one answer.")
+@click.option("--no-barcode", is_flag=True, help="Do not read the VIN's barcode to cross-check the OCR.")
+@click.option("--debug", "debug_dir", type=click.Path(file_okay=False),
+              help="Write NAME.overlay.png and NAME.crops.png per image into this folder.")
 @click.version_option(__version__, prog_name="vinread")
-def cli(inputs, single, as_json, model_path, low_confidence):
+def cli(inputs, single, as_json, model_path, low_confidence, consensus, no_barcode, debug_dir):
     """Read the 17-character VIN in each photo (or, with --single, the character in each image)."""
     out = _Out()
     try:
@@ -270,11 +295,15 @@ def cli(inputs, single, as_json, model_path, low_confidence):
             cv2_logging.setLogLevel(cv2_logging.LOG_LEVEL_SILENT)
         except AttributeError:
             pass
-        reader = _load_reader(model_path, low_confidence, out)
+        reader = _load_reader(model_path, low_confidence, out, barcodes=not no_barcode)
         if _is_terminal(sys.stderr):
             out.total = images.count_inputs(inputs)
-        run = _run_single if single else _run_vin
-        code = run(reader, images.iter_inputs(inputs), as_json, out)
+        if single:
+            code = _run_single(reader, images.iter_inputs(inputs), as_json, out)
+        elif consensus:
+            code = _run_consensus(reader, images.iter_inputs(inputs), as_json, out)
+        else:
+            code = _run_vin(reader, images.iter_inputs(inputs), as_json, out, debug_dir)
         out.finish()
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)   # a second Ctrl-C must not add a traceback

@@ -17,13 +17,15 @@ import numpy as np
 
 from .alphabet import ALPHABET, ascii_of
 from .correct import LOW_CONFIDENCE, choose_vin
-from .images import ImageReadError, read_image
+from .images import ImageReadError, load_image, read_image
 from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
 from .vin import check
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
+UNREADABLE_PREFIX = "unreadable: "
+"""How :meth:`Reader.read_consensus` names a photo it could not read in its warnings."""
 ALTERNATIVES = 3
 """Alternatives reported per character."""
 
@@ -95,19 +97,40 @@ class Reader:
         return results
 
     # -- whole VINs ------------------------------------------------------------------------------
-    def read_vin(self, image: ImageLike) -> VinResult:
-        """Find and read the VIN in a photo (path or BGR/gray array)."""
+    def read_vin(self, image: ImageLike, debug_dir: str | os.PathLike | None = None) -> VinResult:
+        """Find and read the VIN in a photo (path or BGR/gray array).
+
+        A file is decoded at a bounded size (see :func:`vinread.images.load_image`);
+        the boxes are reported in the file's own pixels either way. With
+        ``debug_dir``, an overlay and the strip of normalised crops are written there.
+        """
         name = None if isinstance(image, np.ndarray) else str(image)
         result = VinResult(name)
+        scale = 1.0
         try:
-            arr = image if isinstance(image, np.ndarray) else read_image(image)
+            if isinstance(image, np.ndarray):
+                arr = image
+            else:
+                loaded = load_image(image)
+                arr, scale = loaded.image, loaded.scale
         except ImageReadError as exc:
             result.status = "error"
             result.error = error_dict("unreadable", str(exc))
             return result
+        hyp = self._read(result, arr)
+        if debug_dir is not None:
+            self._write_debug(debug_dir, name or "image", arr, result, hyp)
+        if scale != 1.0 and result.boxes:
+            result.boxes = [[int(round(v / scale)) for v in b] for b in result.boxes]
+        return result
+
+    def _read(self, result: VinResult, arr: np.ndarray):
+        """Fill ``result`` from the photo; returns the chosen segmentation hypothesis (or None)."""
         from .search import best_hypothesis
 
         hyp = best_hypothesis(arr, self)
+        if hyp is None or not self._sure(hyp):
+            hyp = self._best_turned(arr, hyp)
         if hyp is not None:
             self._describe(result, hyp)
         if self.barcodes:
@@ -116,7 +139,88 @@ class Reader:
             from .decode import decode
 
             result.decoded = decode(result.vin)
+        return hyp
+
+    def _write_debug(self, out_dir, name: str, arr: np.ndarray, result: VinResult, hyp) -> None:
+        """The debug pictures of one read; a failure to write is a warning, not an error."""
+        from .debug import write_debug
+
+        crops = None
+        if hyp is not None and hyp.crops:
+            polarity = getattr(hyp, "polarity", "auto")
+            crops = np.zeros((len(hyp.crops), 28, 28), np.float32)
+            for i, crop in enumerate(hyp.crops):
+                try:
+                    crops[i] = normalize_glyph(crop, polarity)
+                except BlankGlyphError:
+                    pass
+        try:
+            write_debug(out_dir, name, arr, result.to_dict(), crops, self.low_confidence)
+        except OSError as exc:
+            result.warnings.append(f"debug pictures not written: {exc}")
+
+    def read_consensus(self, images: Sequence[ImageLike]) -> VinResult:
+        """One VIN from several photos of it: per-position probabilities multiplied over the photos.
+
+        Photos that cannot be read or show no VIN are left out (and named in the warnings);
+        ``boxes`` stays empty since they belong to different photos.
+        """
+        from types import SimpleNamespace
+
+        from .search import best_hypothesis
+
+        result = VinResult(None)
+        logs, warnings, used = [], [], []
+        for image in images:
+            name = "array" if isinstance(image, np.ndarray) else str(image)
+            try:
+                arr = image if isinstance(image, np.ndarray) else load_image(image).image
+            except ImageReadError as exc:
+                warnings.append(f"{UNREADABLE_PREFIX}{name}: {exc}")
+                continue
+            hyp = best_hypothesis(arr, self)
+            if hyp is None or not self._sure(hyp):
+                hyp = self._best_turned(arr, hyp)
+            if hyp is None:
+                warnings.append(f"{name}: no VIN found")
+                continue
+            logs.append(np.log(np.clip(hyp.probs, 1e-6, 1.0)))
+            used.append(name)
+        result.file = f"consensus of {len(used)} photos"
+        if logs:
+            joint = np.sum(logs, axis=0)
+            probs = np.exp(joint - joint.max(axis=1, keepdims=True))
+            probs /= probs.sum(axis=1, keepdims=True)
+            self._describe(result, SimpleNamespace(probs=probs, boxes=[], angle=0.0, warnings=[]))
+        result.warnings.extend(warnings)
         return result
+
+    def _sure(self, hyp) -> bool:
+        """A reading that needs no second look: valid, check digit holding, no uncertain position."""
+        decision = choose_vin(hyp.probs)
+        report = check(decision.vin)
+        return report.valid and report.check_digit_ok is not False and \
+            min(decision.char_probs) >= self.low_confidence
+
+    def _best_turned(self, arr: np.ndarray, upright):
+        """The best reading over the photo turned by 90, 270 and 180 degrees (and ``upright``).
+
+        Boxes come back in the photo's pixels; ``angle`` includes the turn.
+        """
+        from .orient import TURNS, rotate, unrotate_boxes
+        from .search import best_hypothesis
+
+        best = upright
+        for angle in TURNS:
+            hyp = best_hypothesis(rotate(arr, angle), self)
+            if hyp is None or (best is not None and hyp.score <= best.score):
+                continue
+            hyp.boxes = np.array(unrotate_boxes(hyp.boxes, angle, arr.shape), np.int32)
+            hyp.angle = (hyp.angle + angle + 180) % 360 - 180
+            best = hyp
+            if self._sure(hyp):
+                break
+        return best
 
     def _cross_check(self, result: VinResult, arr: np.ndarray, angle: float | None) -> None:
         """Read the VIN's barcode; where it disagrees with the OCR, the one that validates wins."""

@@ -51,7 +51,7 @@ def gap_irregularity(spans: np.ndarray, height: float) -> float:
     if len(spans) < 3:
         return 0.0
     gaps = spans[1:, 0] - spans[:-1, 1]
-    excess = gaps - np.median(gaps) - 0.3 * height
+    excess = gaps - np.median(gaps) - 0.2 * height
     return float(np.clip(excess, 0, None).sum() / height)
 
 
@@ -135,10 +135,32 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     return found
 
 
+RIVAL_WINDOW = 6.0
+"""Readings within this many log units of the best one share in its per-position probabilities."""
+
+
+def blend_rivals(found: list[Candidate], window: float = RIVAL_WINDOW) -> np.ndarray:
+    """The best reading's (17, 33) probabilities, marginalised over its close rivals.
+
+    Every candidate scoring within ``window`` of the best weighs in with
+    ``exp(score - best score)``: where rival readings (another segmentation of
+    the line, W against VV, or another line) disagree, the position's
+    probability drops, so an ambiguous photo is reported with low-confidence
+    positions rather than as a confident VIN. Positions all rivals agree on
+    keep their probability.
+    """
+    best = found[0]
+    w = np.array([np.exp(c.score - best.score) for c in found if c.score >= best.score - window])
+    probs = sum(wi * np.asarray(c.probs, np.float64) for wi, c in zip(w, found))
+    return probs / w.sum()
+
+
 def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     """The best reading of the photo, or None when nothing reads as a VIN.
 
-    When another line reads as a different valid VIN, a warning says so.
+    Its probabilities are blended with those of close rivals
+    (:func:`blend_rivals`). When another line reads as a different valid
+    VIN, a warning says so.
     """
     found = candidates(image, reader.score_crops)
     if not found:
@@ -151,4 +173,5 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
                 and check(vin).check_digit_ok:
             best.warnings.append(f"another VIN is also in the image: {vin}")
             break
+    best.probs = blend_rivals(found)
     return best

@@ -6,7 +6,8 @@ Two public steps::
     hyps = decode_line(lines[0], scorer)      # best 17-glyph readings of a line
 
 :func:`find_lines` works at a bounded size. It normalises contrast (CLAHE),
-binarises for both polarities (global Otsu, adaptive mean), adds an
+binarises for both polarities (global Otsu, adaptive mean, adaptive on a
+low-passed copy for dot-peen on grainy metal), adds an
 edge-based mask for engraved or stamped metal (morphological gradient,
 closed) and a dot-merged mask for dot-peen / dot-matrix print, keeps
 character-sized connected components, chains them into text lines (similar
@@ -50,7 +51,6 @@ __all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
 
 STRIP_H = 40
 """Glyph height, in pixels, of every line's upright strip."""
-LOWPASS = bool(int(__import__("os").environ.get("VINREAD_LOWPASS", "1")))
 WORK_MAX = 1280
 """Long side of the working image when the photo is larger."""
 WORK_MIN = 768
@@ -237,15 +237,13 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     out.append(("adaptive", "light", ((diff > thr) * 255).astype(np.uint8)))
     # Dot-peen on grainy metal: a low-pass copy drowns the grain and melts the
     # dots of a glyph into strokes (the dot-merged mask below needs clean dots).
-    if LOWPASS:
-        sigma = max(1.5, long / 350)
-        g = cv2.GaussianBlur(clahe, (0, 0), sigma).astype(np.float32)
-        mean = cv2.blur(g, (block, block))
-        sd = np.sqrt(np.maximum(cv2.blur(g * g, (block, block)) - mean * mean, 0))
-        diff = g - mean
-        thr = np.maximum(4.0, 0.7 * sd)
-        out.append(("lowpass", "dark", ((diff < -thr) * 255).astype(np.uint8)))
-        out.append(("lowpass", "light", ((diff > thr) * 255).astype(np.uint8)))
+    g = cv2.GaussianBlur(clahe, (0, 0), max(1.5, long / 350)).astype(np.float32)
+    mean = cv2.blur(g, (block, block))
+    sd = np.sqrt(np.maximum(cv2.blur(g * g, (block, block)) - mean * mean, 0))
+    diff = g - mean
+    thr = np.maximum(4.0, 0.7 * sd)
+    out.append(("lowpass", "dark", ((diff < -thr) * 255).astype(np.uint8)))
+    out.append(("lowpass", "light", ((diff > thr) * 255).astype(np.uint8)))
     # Engraved / stamped metal: each stroke is a light and a shadow edge.
     k3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     grad = cv2.morphologyEx(cv2.GaussianBlur(clahe, (3, 3), 0), cv2.MORPH_GRADIENT, k3)
