@@ -68,9 +68,10 @@ def cold_ms(engine: str, image: str) -> float | None:
 @click.option("--singles", default=165, show_default=True, help="Single characters per style.")
 @click.option("--engines", default=",".join(ENGINES), show_default=True)
 @click.option("--real/--no-real", default=True, help="Include ../shared/dev when present.")
+@click.option("--reuse", is_flag=True, help="Reuse an engine's results already in the work folder.")
 @click.option("--work", type=click.Path(path_type=Path), default=HERE / "out", show_default=True,
               help="Folder for the rendered sets and per-engine results.")
-def main(per_kind, singles, engines, real, work):
+def main(per_kind, singles, engines, real, reuse, work):
     """Run every engine on every set and write bench/RESULTS.md and bench/predictions.json."""
     lacking = missing()
     names = [e for e in engines.split(",") if e]
@@ -85,12 +86,17 @@ def main(per_kind, singles, engines, real, work):
     results = {}
     for name in names:
         out = work / f"{name}.json"
+        if reuse and out.is_file():
+            results[name] = json.loads(out.read_text())
+            print(f"[bench] {name}: reusing {out}", file=sys.stderr)
+            continue
         print(f"[bench] {name} on {len(items)} images", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "bench.worker", name, str(work / "items.json"), str(out)],
                        check=True, cwd=HERE.parent)
         results[name] = json.loads(out.read_text())
         sample = next(it["path"] for it in items if it["set"].startswith("scene sticker"))
         results[name]["cold_ms"] = cold_ms(name, sample)
+        out.write_text(json.dumps(results[name]))
     write_results(results, HERE / "RESULTS.md")
     (HERE / "predictions.json").write_text(json.dumps(
         [{k: r[k] for k in ("engine", "set", "path", "truth", "pred", "ms")} | {"path": os.path.relpath(r["path"], HERE.parent)}

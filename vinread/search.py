@@ -51,7 +51,7 @@ def gap_irregularity(spans: np.ndarray, height: float) -> float:
     if len(spans) < 3:
         return 0.0
     gaps = spans[1:, 0] - spans[:-1, 1]
-    excess = gaps - np.median(gaps) - 0.2 * height
+    excess = gaps - np.median(gaps) - 0.3 * height
     return float(np.clip(excess, 0, None).sum() / height)
 
 

@@ -42,7 +42,6 @@ from typing import Callable, Sequence
 
 import cv2
 import numpy as np
-from scipy.spatial import cKDTree
 
 from .alphabet import ALPHABET, NUM_CLASSES
 
@@ -255,6 +254,47 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def _pairs_within(pts: np.ndarray, radius) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs ``(a, b)``, ``a != b``, of points closer than ``radius`` (scalar or per point ``a``).
+
+    Points are swept in x order, so the work grows with the pairs found, not with n squared.
+    """
+    n = len(pts)
+    r = np.broadcast_to(np.asarray(radius, np.float64), (n,))
+    if n < 2:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = np.argsort(pts[:, 0], kind="stable")
+    xs = pts[order, 0]
+    lo = np.searchsorted(xs, xs - r[order], "left")
+    hi = np.searchsorted(xs, xs + r[order], "right")
+    counts = hi - lo
+    a = np.repeat(np.arange(n), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    b = lo[a] + (np.arange(len(a)) - starts)
+    a, b = order[a], order[b]
+    d2 = ((pts[a] - pts[b]) ** 2).sum(1)
+    keep = (a != b) & (d2 <= r[a] ** 2)
+    return a[keep], b[keep]
+
+
+def _components_of(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Connected-component label (0..k-1) of each of ``n`` nodes joined by edges ``(a, b)``."""
+    parent = np.arange(n)
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in zip(a.tolist(), b.tolist()):
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+    roots = np.array([find(i) for i in range(n)])
+    return np.unique(roots, return_inverse=True)[1]
+
+
 def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray) -> np.ndarray | None:
     """Close a mask whose text is made of dots (dot-peen, dot matrix), or None.
 
@@ -267,11 +307,11 @@ def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray) -> np.
     compact = (w >= 2) & (h >= 2) & (w <= 3 * h) & (h <= 3 * w) & (h <= 25) & (a >= 0.4 * w * h)
     if not 60 <= compact.sum() <= 4000:     # too many: texture noise, not print
         return None
-    pts = centroids[compact]
-    tree = cKDTree(pts)
-    d, _ = tree.query(pts, k=2)
-    nn = d[:, 1]
+    pts = centroids[compact].astype(np.float64)
     size = np.median(np.maximum(w[compact], h[compact]))
+    a, b = _pairs_within(pts, 3.0 * size)
+    nn = np.full(len(pts), np.inf)
+    np.minimum.at(nn, a, np.sqrt(((pts[a] - pts[b]) ** 2).sum(1)))
     near = nn < 3.0 * size
     if near.sum() < 60:
         return None
@@ -325,11 +365,10 @@ def _merge_fragments(stats: np.ndarray) -> np.ndarray:
         return stats
     x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
     cx, cy = x + w / 2, y + h / 2
-    tree = cKDTree(np.stack([cx, cy], 1))
-    pairs = tree.query_pairs(r=float(np.percentile(h, 99)) * 1.2, output_type="ndarray")
-    if len(pairs) == 0:
+    a, b = _pairs_within(np.stack([cx, cy], 1), float(np.percentile(h, 99)) * 1.2)
+    a, b = a[a < b], b[a < b]
+    if len(a) == 0:
         return stats
-    a, b = pairs[:, 0], pairs[:, 1]
     ov = np.minimum(x[a] + w[a], x[b] + w[b]) - np.maximum(x[a], x[b])
     top = np.minimum(y[a], y[b])
     bot = np.maximum(y[a] + h[a], y[b] + h[b])
@@ -342,10 +381,8 @@ def _merge_fragments(stats: np.ndarray) -> np.ndarray:
     ok &= np.minimum(w[a], w[b]) >= 0.4 * np.maximum(w[a], w[b])   # not a bar under a glyph
     if not ok.any():
         return stats
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-    g = coo_matrix((np.ones(int(ok.sum())), (a[ok], b[ok])), shape=(n, n))
-    k, lab = connected_components(g, directed=False)
+    lab = _components_of(n, a[ok], b[ok])
+    k = int(lab.max()) + 1
     x0 = np.full(k, np.inf); y0 = np.full(k, np.inf)
     x1 = np.full(k, -np.inf); y1 = np.full(k, -np.inf)
     np.minimum.at(x0, lab, x); np.minimum.at(y0, lab, y)
@@ -361,14 +398,9 @@ def _chain(stats: np.ndarray) -> list[np.ndarray]:
         return []
     x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
     cx, cy = x + w / 2, y + h / 2
-    pts = np.stack([cx, cy], 1)
-    tree = cKDTree(pts)
-    near = tree.query_ball_point(pts, r=2.2 * h)
-    cnt = np.fromiter((len(v) for v in near), np.int64, n)
-    a = np.repeat(np.arange(n), cnt)
-    b = np.fromiter((j for v in near for j in v), np.int64, int(cnt.sum()))
-    sel = a != b
-    a, b = a[sel], b[sel]
+    a, b = _pairs_within(np.stack([cx, cy], 1), 2.2 * h)
+    order = np.lexsort((b, a))          # the order a k-d tree's ball query gives
+    a, b = a[order], b[order]
     if len(a) == 0:
         return []
     hmax = np.maximum(h[a], h[b])
