@@ -1,0 +1,92 @@
+"""Whole-VIN reading benchmark: generated scenes of every kind, and the real photos when present.
+
+    python -m bench.read                    # 40 scenes per kind (200), fixed seeds
+    python -m bench.read --per-kind 10 --no-real
+
+Prints, per set: exact-VIN rate, character accuracy, check-digit-valid rate,
+confident wrong reads (valid, no low-confidence position, but wrong), not found,
+and warm time per photo (median, p90).
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import click
+import numpy as np
+
+from bench import sets
+
+HERE = Path(__file__).resolve().parent
+
+
+def score(rows: list[dict]) -> dict:
+    """Aggregate figures of a list of per-image rows."""
+    n = len(rows)
+    chars = [sum(a == b for a, b in zip(r["vin"] or "", r["truth"])) / 17 for r in rows]
+    times = [r["ms"] for r in rows]
+    return {
+        "n": n,
+        "exact": sum(r["vin"] == r["truth"] for r in rows) / n,
+        "char_acc": float(np.mean(chars)),
+        "valid": sum(r["valid"] for r in rows) / n,
+        "confident_wrong": sum(r["valid"] and not r["low"] and r["vin"] != r["truth"] for r in rows),
+        "wrong_valid": sum(r["valid"] and r["vin"] != r["truth"] for r in rows),
+        "not_found": sum(r["vin"] is None for r in rows),
+        "median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90)),
+    }
+
+
+@click.command()
+@click.option("--per-kind", default=40, show_default=True, help="Generated scenes per kind.")
+@click.option("--seed", default=10_000, show_default=True)
+@click.option("--real/--no-real", default=True, help="Also read ../shared/dev/vin when present.")
+@click.option("--json-out", type=click.Path(path_type=Path), help="Write every prediction here.")
+@click.option("-v", "--verbose", is_flag=True, help="Print each miss on stderr.")
+def main(per_kind, seed, real, json_out, verbose):
+    """Run vinread over the benchmark sets and print a table."""
+    from vinread import Reader
+
+    reader = Reader()
+    rows = []
+    items = sets.write_scenes(HERE / "out" / "scenes", per_kind, seed) if per_kind else []
+    if real:
+        items += sets.real_vins()
+    for i, item in enumerate(items):
+        name, kind, truth = Path(item["path"]).name, item["set"], item["truth"]
+        t = time.perf_counter()
+        res = reader.read_vin(item["path"])
+        ms = (time.perf_counter() - t) * 1000
+        rows.append({"name": name, "kind": kind, "truth": truth, "vin": res.vin, "valid": res.valid,
+                     "low": bool(res.low_confidence_positions), "confidence": res.confidence, "ms": ms})
+        if verbose and res.vin != truth:
+            print(f"miss {name}: {res.vin} != {truth} ({res.status})", file=sys.stderr)
+        print(f"\r[bench] {i + 1}/{len(items)}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    by_kind = defaultdict(list)
+    for r in rows:
+        by_kind[r["kind"]].append(r)
+    synthetic = [r for r in rows if r["kind"].startswith("scene")]
+    realrows = [r for r in rows if r["kind"].startswith("real")]
+    print(f"# vinread reading benchmark ({platform.machine()}, {os.cpu_count()} cores, warm process)")
+    print()
+    print("| set | images | exact VIN | char acc | valid | wrong+valid | confident wrong | not found | median ms | p90 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    groups = sorted(by_kind.items()) + [("all generated", synthetic), ("all real", realrows)]
+    for name, rs in groups:
+        if not rs:
+            continue
+        s = score(rs)
+        print(f"| {name} | {s['n']} | {s['exact']:.3f} | {s['char_acc']:.4f} | {s['valid']:.3f} | "
+              f"{s['wrong_valid']} | {s['confident_wrong']} | {s['not_found']} | {s['median_ms']:.0f} | {s['p90_ms']:.0f} |")
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
