@@ -100,3 +100,10 @@ def test_any_random_image_gives_valid_output_or_blank_error(h, w, seed, channels
     except BlankGlyphError:
         return
     assert out.shape == (28, 28) and np.isfinite(out).all() and 0 <= out.min() <= out.max() <= 1
+
+
+def test_huge_input_is_reduced_first():
+    img = np.full((3000, 40000), 255, np.uint8)
+    img[500:2500, 19000:20000] = 0
+    out = normalize_glyph(img)
+    assert out.shape == (28, 28) and out.max() == pytest.approx(1.0)

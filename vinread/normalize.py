@@ -14,6 +14,9 @@ NORMALIZATION_VERSION = 2
 
 SIZE = 28
 """Side of the normalised glyph, in pixels."""
+MAX_INPUT = 256
+"""Larger inputs are first reduced to this long side (the result is 28 px anyway), which
+bounds the work on huge single-character images."""
 FIT = 20
 """The ink's larger side after normalisation, in pixels."""
 
@@ -196,6 +199,10 @@ def normalize_glyph(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
         The image holds no ink.
     """
     gray = to_gray(image)
+    if max(gray.shape) > MAX_INPUT:
+        f = MAX_INPUT / max(gray.shape)
+        gray = cv2.resize(gray, (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f))),
+                          interpolation=cv2.INTER_AREA)
     ink = to_white_on_black(gray, polarity)
     mask = _ink_mask(ink)
     ink, mask = remove_frame(ink, mask)
