@@ -643,11 +643,15 @@ def _draw_handwritten(rng, vin, g):
                 hand_spots.append((s, x + g * 0.2, y + row_h - small * 0.55))
             x += wbox
 
-    for _ in range(n_above):
-        k = int(rng.integers(1, 3))
-        field_row(y, fields[:k])
-        fields = fields[k:] + fields[:k]
-        y += row_h
+    def field_rows(y, fields, n):
+        for _ in range(n):
+            k = int(rng.integers(1, 3))
+            field_row(y, fields[:k])
+            fields = fields[k:] + fields[:k]
+            y += row_h
+        return y, fields
+
+    y, fields = field_rows(y, fields, n_above)
     _text(draw, (m, y + small * 1.4), _pick(rng, ["VEHICLE IDENTIFICATION NUMBER (VIN)", "VIN",
                                                  "VEHICLE IDENTIFICATION NUMBER", "V.I.N."]),
           "DejaVuSans-Bold.ttf" if rng.random() < .5 else face, small, pr)
@@ -658,11 +662,7 @@ def _draw_handwritten(rng, vin, g):
         draw.line([(x, by), (x, by + box_h)], fill=pr, width=lw)
     draw.rectangle([m, by, m + 17 * cell, by + box_h], outline=pr, width=lw)
     y += box_h
-    for _ in range(n_below):
-        k = int(rng.integers(1, 3))
-        field_row(y, fields[:k])
-        fields = fields[k:] + fields[:k]
-        y += row_h
+    y, fields = field_rows(y, fields, n_below)
     img = np.asarray(pil)[..., ::-1].astype(np.float32)
     cover = np.zeros((H, W), np.float32)
     quads = []

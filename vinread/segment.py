@@ -211,6 +211,19 @@ def _odd(v: float) -> int:
     return v if v % 2 else v + 1
 
 
+def _local_contrast_masks(name: str, img: np.ndarray, block: int,
+                          floor: float) -> list[tuple[str, str, np.ndarray]]:
+    """Dark and light ink masks: pixels departing from the local mean (over ``block``) by more
+    than 0.7 local standard deviations and at least ``floor`` grey levels."""
+    f = img.astype(np.float32)
+    mean = cv2.blur(f, (block, block))
+    sd = np.sqrt(np.maximum(cv2.blur(f * f, (block, block)) - mean * mean, 0))
+    diff = f - mean
+    thr = np.maximum(floor, 0.7 * sd)
+    return [(name, "dark", ((diff < -thr) * 255).astype(np.uint8)),
+            (name, "light", ((diff > thr) * 255).astype(np.uint8))]
+
+
 def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     """Working gray -> list of ``(name, polarity, mask uint8 0/255)``.
 
@@ -227,22 +240,11 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     # fraction of the local spread; the light pre-blur keeps grainy metal and
     # paper texture from bridging strokes.
     block = _odd(max(15, long / 40))
-    f = cv2.GaussianBlur(clahe, (5, 5), 0).astype(np.float32)
-    mean = cv2.blur(f, (block, block))
-    sd = np.sqrt(np.maximum(cv2.blur(f * f, (block, block)) - mean * mean, 0))
-    diff = f - mean
-    thr = np.maximum(10.0, 0.7 * sd)
-    out.append(("adaptive", "dark", ((diff < -thr) * 255).astype(np.uint8)))
-    out.append(("adaptive", "light", ((diff > thr) * 255).astype(np.uint8)))
+    out += _local_contrast_masks("adaptive", cv2.GaussianBlur(clahe, (5, 5), 0), block, 10.0)
     # Dot-peen on grainy metal: a low-pass copy drowns the grain and melts the
     # dots of a glyph into strokes (the dot-merged mask below needs clean dots).
-    g = cv2.GaussianBlur(clahe, (0, 0), max(1.5, long / 350)).astype(np.float32)
-    mean = cv2.blur(g, (block, block))
-    sd = np.sqrt(np.maximum(cv2.blur(g * g, (block, block)) - mean * mean, 0))
-    diff = g - mean
-    thr = np.maximum(4.0, 0.7 * sd)
-    out.append(("lowpass", "dark", ((diff < -thr) * 255).astype(np.uint8)))
-    out.append(("lowpass", "light", ((diff > thr) * 255).astype(np.uint8)))
+    out += _local_contrast_masks("lowpass", cv2.GaussianBlur(clahe, (0, 0), max(1.5, long / 350)),
+                                 block, 4.0)
     # Engraved / stamped metal: each stroke is a light and a shadow edge.
     k3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     grad = cv2.morphologyEx(cv2.GaussianBlur(clahe, (3, 3), 0), cv2.MORPH_GRADIENT, k3)
