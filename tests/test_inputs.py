@@ -504,7 +504,8 @@ def test_json_lines_are_streamed_and_flushed_one_per_input(tiny_model, tmp_path)
     d = _batch_dir(tmp_path, 6)
     (d / "zz-broken.png").write_bytes(b"\x89PNG broken")
     proc = subprocess.Popen([sys.executable, "-m", "vinread", "--json", "--model", str(tiny_model), d],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
     try:
         first = proc.stdout.readline()      # arrives while the process still runs the batch
         assert json.loads(first)["file"] == str(d / "img000.png")
@@ -546,10 +547,16 @@ def test_progress_only_when_stderr_is_a_terminal(tiny_model, tmp_path):
     assert text.endswith("\r\x1b[K")                      # the bar is cleared at the end
 
 
+def _sigint_default():
+    """Children of a background job start with SIGINT ignored; a user's terminal does not."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_stops_cleanly_with_130(tiny_model, tmp_path):
     d = _batch_dir(tmp_path, 40)
     proc = subprocess.Popen([sys.executable, "-m", "vinread", "--json", "--model", str(tiny_model), d],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
     try:
         first = proc.stdout.readline()                   # the batch is under way
         assert first.endswith("\n")
@@ -567,7 +574,8 @@ def test_ctrl_c_stops_cleanly_with_130(tiny_model, tmp_path):
 def test_ctrl_c_while_single_batches_run(tiny_model, tmp_path):
     d = _batch_dir(tmp_path, 3)
     proc = subprocess.Popen([sys.executable, "-m", "vinread", "--single", "--model", str(tiny_model),
-                             *[d] * 1000], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             *[d] * 1000], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
     try:
         first = proc.stdout.readline()
         proc.send_signal(signal.SIGINT)
@@ -605,15 +613,15 @@ def test_boxes_are_in_original_pixels(tiny_model, tmp_path, monkeypatch):
 
     from vinread import pipeline
     from vinread.cli import cli
-    from vinread.results import VinResult
 
     seen = {}
 
-    def fake_read_vin(self, image):
+    def fake_read(self, result, image):
         seen["shape"] = image.shape
-        return VinResult(None, vin="1HGCM82633A004352", status="valid", valid=True, boxes=[[100, 50, 10, 20]])
+        result.vin, result.status, result.valid = "1HGCM82633A004352", "valid", True
+        result.boxes = [[100, 50, 10, 20]]
 
-    monkeypatch.setattr(pipeline.Reader, "read_vin", fake_read_vin)
+    monkeypatch.setattr(pipeline.Reader, "_read", fake_read)
     path = write(tmp_path / "big.jpg", np.full((3000, 4000, 3), 200, np.uint8))
     result = CliRunner().invoke(cli, ["--json", "--model", str(tiny_model), str(path)])
     assert seen["shape"] == (1500, 2000, 3)
@@ -628,15 +636,15 @@ def test_an_exception_in_the_pipeline_is_one_error_not_a_traceback(tiny_model, g
     from vinread import pipeline
     from vinread.cli import cli
 
-    real = pipeline.Reader.read_vin
+    real = pipeline.Reader._read
     boom = write(tmp_path / "boom.png", blank(100, 200))
 
-    def flaky(self, image):
+    def flaky(self, result, image):
         if image.shape[:2] == (100, 200):
             raise cv2.error("OpenCV(5.0) some assertion\nsecond line")
-        return real(self, image)
+        return real(self, result, image)
 
-    monkeypatch.setattr(pipeline.Reader, "read_vin", flaky)
+    monkeypatch.setattr(pipeline.Reader, "_read", flaky)
     result = CliRunner().invoke(cli, ["--json", "--model", str(tiny_model), str(goods[0]), str(boom),
                                       str(goods[1])])
     out = [json.loads(ln) for ln in result.stdout.splitlines()]
