@@ -127,7 +127,7 @@ def missing() -> list[str]:
     if shutil.which("tesseract") is None:
         out.append("Tesseract: apt-get install tesseract-ocr")
     try:
-        import rapidocr_onnxruntime  # noqa: F401
+        import rapidocr_onnxruntime  # noqa: F401  (only asks whether it is installed)
     except ImportError:
         out.append(f"RapidOCR: {sys.executable} -m pip install 'rapidocr-onnxruntime==1.4.4'")
     return out

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vinread.alphabet import ALPHABET, NUM_CLASSES
+from vinread.alphabet import ALPHABET
 
 
 def per_class_report(y_true: np.ndarray, y_pred: np.ndarray) -> list[dict]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vinread.alphabet import ALPHABET, in_alphabet, index_of
+from vinread.alphabet import in_alphabet, index_of
 from vinread.normalize import BlankGlyphError, normalize_glyph
 
 
