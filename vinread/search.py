@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .correct import choose_vin
-from .segment import STRIP_H, decode_line, find_lines
+from .comb import find_comb, read_comb
+from .segment import STRIP_H, _gray, decode_line, find_lines
 from .vin import LENGTH, check
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
@@ -23,6 +24,8 @@ CHECK_BONUS = 4.0
 """Log-score bonus of a reading whose mandatory check digit holds without correction."""
 WARNING_PENALTY = 2.5
 """Log-score penalty per plausibility warning (letters at 14-17, a North American year U/Z/0)."""
+COMB_BONUS = 4.0
+"""Log-score bonus of a reading from a row of exactly 17 printed boxes (a form's VIN field)."""
 GAP_PENALTY = 4.0
 """Log-score penalty per glyph height by which a gap exceeds the reading's usual gap: a VIN
 is printed at an even pitch, words of other text are not."""
@@ -111,24 +114,39 @@ def is_sure(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | None =
     return bool(min(decision.char_probs) >= need)
 
 
+def _same_box(a, b) -> bool:
+    """Whether two ``(x, y, w, h)`` boxes are mostly the same place."""
+    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return ix > 0 and iy > 0 and ix * iy > 0.5 * min(a[2] * a[3], b[2] * b[3])
+
+
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
-    them; with ``early_exit`` the search stops at the first line whose best
+    them, and a row of 17 boxes around a line (a form's VIN field,
+    :mod:`vinread.comb`) is read box by box; with ``early_exit`` the search stops at the first line whose best
     reading :func:`is_sure` (the other lines are then not read at all).
     """
     found: list[Candidate] = []
+    gray = _gray(image)
+    combs: list[tuple[int, int, int, int]] = []
     for i, line in enumerate(find_lines(image)[:max_lines]):
         sure = False
-        for hyp in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i):
-            score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans)
-            score -= getattr(hyp, "penalty", 0.0)      # the segmentation's geometric costs
+        hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
+        comb = find_comb(gray, line, LENGTH)
+        if comb is not None and not any(_same_box(comb.box(*comb.cells[0]), b) for b in combs):
+            combs.append(comb.box(*comb.cells[0]))
+            hyps.insert(0, (read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0], COMB_BONUS))
+        for hyp, height, bonus in hyps:
+            score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans, height)
+            score += bonus - hyp.penalty      # the segmentation's geometric costs
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops))
-                sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans)
+                sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans, height)
         if sure and early_exit:
             break
     found.sort(key=lambda c: -c.score)

@@ -60,6 +60,16 @@ MAX_LINES = 20
 Scorer = Callable[[Sequence[np.ndarray], str], "tuple[np.ndarray, np.ndarray]"]
 
 
+def strip_box(strip_to_image: np.ndarray, x0: float, x1: float, top: float,
+              bottom: float) -> tuple[int, int, int, int]:
+    """``(x, y, w, h)`` in original coordinates bounding strip columns ``[x0, x1)`` over rows
+    ``[top, bottom)``, given the strip's (2, 3) affine map to the image."""
+    pts = np.array([[x0, top, 1], [x1, top, 1], [x0, bottom, 1], [x1, bottom, 1]], np.float64)
+    xy = pts @ np.asarray(strip_to_image, np.float64).T
+    lo, hi = np.floor(xy.min(0)), np.ceil(xy.max(0))
+    return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
+
+
 @dataclass
 class Line:
     """One candidate text line.
@@ -99,11 +109,7 @@ class Line:
 
     def span_box(self, x0: int, x1: int) -> tuple[int, int, int, int]:
         """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the band."""
-        t, b = self.band
-        pts = np.array([[x0, t, 1], [x1, t, 1], [x0, b, 1], [x1, b, 1]], np.float64)
-        xy = pts @ self.strip_to_image.T
-        lo, hi = np.floor(xy.min(0)), np.ceil(xy.max(0))
-        return int(lo[0]), int(lo[1]), int(hi[0] - lo[0]), int(hi[1] - lo[1])
+        return strip_box(self.strip_to_image, x0, x1, *self.band)
 
     def span_crop(self, x0: int, x1: int, pad: float = 0.2) -> np.ndarray:
         """Gray crop of strip columns ``[x0, x1)`` with ``pad`` x glyph height of background margin.
@@ -1049,12 +1055,16 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
 
 def vin_windows(pieces: np.ndarray, n: int = 17, min_gap: float = 0.5,
                 rel_gap: float = 2.5, min_pitch: float = 0.35,
-                max_per_glyph: float = 4.7) -> np.ndarray:
+                max_per_glyph: float = 4.7, hard_gap: float = 0.9,
+                far_centres: float = 1.6) -> np.ndarray:
     """(P,) bool: the pieces in runs of the line that could hold ``n`` glyphs.
 
     The line is broken into runs at word gaps: gaps wider than ``min_gap``
     glyph heights and ``rel_gap`` x the line's median inter-piece gap (the
-    adaptive part keeps widely spaced engraving whole). A VIN is one run: runs
+    adaptive part keeps widely spaced engraving whole), and either wider than
+    ``hard_gap`` glyph heights or between pieces whose centres are more than
+    ``far_centres`` glyph heights apart (a narrow 1 at an even pitch leaves a
+    wide gap on each side without being a word break). A VIN is one run: runs
     with fewer than ``n`` pieces, or narrower than ``n`` x ``min_pitch``
     glyph heights, cannot hold it and are dropped (words of other text, a
     label's short fields); so are runs of more than ``max_per_glyph x n``
@@ -1068,7 +1078,12 @@ def vin_windows(pieces: np.ndarray, n: int = 17, min_gap: float = 0.5,
     gaps = (pieces[1:, 0] - pieces[:-1, 1]).astype(np.float64)
     pos = gaps[gaps > 0]
     med = float(np.median(pos)) if len(pos) else 0.0
-    brk = gaps > max(min_gap * STRIP_H, rel_gap * med)
+    centre = (pieces[:, 0] + pieces[:, 1]) / 2.0
+    cdist = centre[1:] - centre[:-1]
+    # a narrow glyph (1, I-like strokes) leaves wide gaps on both sides at an even
+    # pitch: a gap is a word gap only when it is wide in itself or the centres are far apart
+    brk = (gaps > max(min_gap * STRIP_H, rel_gap * med)) & (
+        (gaps > hard_gap * STRIP_H) | (cdist > far_centres * STRIP_H))
     starts = np.concatenate([[0], np.nonzero(brk)[0] + 1])
     ends = np.concatenate([np.nonzero(brk)[0] + 1, [P]])
     for a, b in zip(starts, ends):

@@ -1,0 +1,96 @@
+"""Tests of the comb-field stage (vinread.comb): a form's row of 17 boxes, one character each."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from vinread.comb import find_comb, read_comb
+from vinread.segment import find_lines
+
+VIN = "1HGCM82633A004352"
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def draw_form(cell: int = 40, box_h: int = 52, angle: float = 0.0, slant: float = 0.0,
+              caption: bool = True, boxes: int = 17):
+    """A white form with a caption and a row of ``boxes`` boxes holding VIN characters.
+
+    Returns the gray image and the centre (x, y) of each character's box.
+    """
+    W, H = 60 + boxes * cell + 60, 260
+    img = np.full((H, W), 245, np.uint8)
+    x0, y0 = 60, 120
+    if caption:
+        cv2.putText(img, "VEHICLE IDENTIFICATION NUMBER", (x0, y0 - 20), FONT, 0.8, 30, 2, cv2.LINE_AA)
+    cv2.rectangle(img, (x0, y0), (x0 + boxes * cell, y0 + box_h), 40, 1)
+    for i in range(1, boxes):
+        cv2.line(img, (x0 + i * cell, y0), (x0 + i * cell, y0 + box_h), 40, 1)
+    centres = []
+    for i, ch in enumerate(VIN[:boxes]):
+        cx, cy = x0 + i * cell + cell // 2, y0 + box_h // 2
+        cv2.putText(img, ch, (cx - 11, cy + 14), FONT, 1.1, 20, 3, cv2.LINE_AA)
+        centres.append((cx, cy))
+    if slant:   # perspective-like lean of the sides
+        M = np.float32([[1, slant, -slant * (y0 + box_h / 2)], [0, 1, 0]])
+        img = cv2.warpAffine(img, M, (W, H), borderValue=245)
+    if angle:
+        R = cv2.getRotationMatrix2D((W / 2, H / 2), angle, 1.0)
+        img = cv2.warpAffine(img, R, (W, H), borderValue=245)
+        centres = [tuple(R @ np.array([x, y, 1.0])) for x, y in centres]
+    return img, np.array(centres)
+
+
+def combs_of(img):
+    out = []
+    for line in find_lines(img):
+        comb = find_comb(img, line)
+        if comb is not None:
+            out.append(comb)
+    return out
+
+
+@pytest.mark.parametrize("angle,slant", [(0.0, 0.0), (4.0, 0.0), (-3.0, 0.1)])
+def test_finds_the_17_boxes_in_order(angle, slant):
+    img, centres = draw_form(angle=angle, slant=slant)
+    combs = combs_of(img)
+    assert combs, "no row of boxes found"
+    comb = combs[0]
+    assert comb.cells.shape == (17, 2)
+    assert comb.polarity == "dark"
+    for (x, y, w, h), (cx, cy) in zip((comb.box(int(a), int(b)) for a, b in comb.cells), centres):
+        assert x <= cx <= x + w and y <= cy <= y + h
+    widths = comb.cells[:, 1] - comb.cells[:, 0]
+    assert widths.max() <= 1.45 * widths.min()
+
+
+def test_a_row_of_16_boxes_is_not_a_vin_field():
+    img, _ = draw_form(boxes=16)
+    assert combs_of(img) == []
+
+
+def test_text_without_boxes_is_not_a_comb():
+    img = np.full((200, 900), 245, np.uint8)
+    cv2.putText(img, VIN, (40, 110), FONT, 1.4, 20, 3, cv2.LINE_AA)
+    cv2.line(img, (30, 130), (870, 130), 40, 1)          # an underline is one rule, not two
+    assert combs_of(img) == []
+
+
+def test_read_comb_gives_one_crop_per_box_to_the_scorer():
+    img, _ = draw_form()
+    comb = combs_of(img)[0]
+    seen = {}
+
+    def scorer(crops, polarity):
+        seen["n"], seen["polarity"] = len(crops), polarity
+        seen["dark"] = [float((c < 128).mean()) for c in crops]
+        p = np.full((len(crops), 33), 1 / 33)
+        return p, np.ones(len(crops))
+
+    hyp = read_comb(comb, scorer, line_index=3)
+    assert seen["n"] == 17 and seen["polarity"] == "dark"
+    # every crop holds its character's ink but not the box's sides (inset past the ruling)
+    assert min(seen["dark"]) > 0.03
+    for crop in hyp.crops:
+        assert (crop[:, :2] < 128).mean() < 0.5 and (crop[:, -2:] < 128).mean() < 0.5
+    assert hyp.boxes.shape == (17, 4) and hyp.line_index == 3

@@ -1,0 +1,241 @@
+"""Comb fields: a row of boxes printed on a form, one handwritten character per box.
+
+Registration forms, bills of sale and inspection reports give the VIN a row
+of 17 boxes. Their ruling defeats glyph-by-glyph segmentation (the box lines
+touch the characters and read as 1s), but it also says exactly where each
+character is. :func:`find_comb` looks for such a row around each text line
+that segmentation finds; :func:`read_comb` turns one into a :class:`~vinread.segment.Hypothesis` of one crop per box,
+scored by the same classifier as every other reading.
+
+Usage::
+
+    comb = find_comb(gray, line)          # line from segment.find_lines
+    if comb is not None:
+        hyp = read_comb(comb, scorer)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .segment import STRIP_H, Hypothesis, Line, Scorer, _odd, strip_box
+
+__all__ = ["Comb", "find_comb", "read_comb"]
+
+RULE_COVER = 0.75
+"""A column (row) is a box side (top or bottom rule) when ruling covers this fraction of it."""
+CELL_SPREAD = 1.45
+"""Every box of a comb is at most this many times as wide as its narrowest one."""
+TALL = 4.0
+"""Rows of the resampled frame above and below the line's centre, in glyph heights (the
+line may be the row's caption, or the handwriting in it)."""
+MIN_RULE = 6.0
+"""Shortest top or bottom rule of a row of boxes, in glyph heights."""
+MAX_BOX = 3.5
+"""Tallest box, in glyph heights of the line."""
+WIDER = 30.0
+"""Columns added before the line's first and after its last piece, in glyph heights."""
+SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
+"""Shears (columns per row) tried to make a row's sides upright (perspective, slanted forms)."""
+INSET = 0.08
+"""Fraction of a box's height cut off each side of its crop, past the ruling."""
+
+
+@dataclass
+class Comb:
+    """A row of boxes, resampled upright.
+
+    Attributes
+    ----------
+    strip : (S, W) uint8 gray, the comb upright, its boxes' inner height :data:`STRIP_H`.
+    cells : (n, 2) int, each box's inner ``[x0, x1)`` columns in ``strip``, at mid-height.
+    shears : (n, 2) float, the lean of each box's left and right side: the side
+        at row ``y`` is at column ``x + shear * (y - mid)``, ``mid`` the rows' middle.
+    rows : ``(top, bottom)``, the boxes' inner rows in ``strip``.
+    polarity : ``"dark"`` or ``"light"`` ruling and ink.
+    angle : the comb's angle in degrees in the original image.
+    strip_to_image : (2, 3) affine map from strip ``(x, y, 1)`` to original ``(x, y)``.
+    """
+
+    strip: np.ndarray
+    cells: np.ndarray
+    shears: np.ndarray
+    rows: tuple[int, int]
+    polarity: str
+    angle: float
+    strip_to_image: np.ndarray
+
+    def box(self, x0: int, x1: int) -> tuple[int, int, int, int]:
+        """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the rows."""
+        return strip_box(self.strip_to_image, x0, x1, *self.rows)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of the runs of True in a 1-D bool array."""
+    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
+    """Candidate inner rows ``(top, bottom)`` between two horizontal rules (rows of an upright
+    ruling mask (S, W) bool with a long unbroken run of ink), tallest first."""
+    u8 = cv2.dilate(ruling.astype(np.uint8), np.ones((3, 1), np.uint8))
+    longest = np.array([max((z - a for a, z in _runs(row > 0)), default=0) for row in u8])
+    rules = _runs(longest >= MIN_RULE * STRIP_H)
+    pairs = []
+    for i, (_, t) in enumerate(rules):
+        for b, _ in rules[i + 1:]:
+            t_in, b_in = int(t) - 1, int(b) + 1       # undo the thickening
+            if 0.5 * STRIP_H <= b_in - t_in <= MAX_BOX * STRIP_H:
+                pairs.append((t_in, b_in))
+    # glyphs' bars joined by the boxes' sides can pass for a rule inside a row of
+    # boxes: the tallest pair whose boxes close is the row's outline
+    return sorted(pairs, key=lambda tb: tb[0] - tb[1])
+
+
+def _shear(x: np.ndarray, k: float, mid: float) -> np.ndarray:
+    """Shift row ``y`` of a (S, W) image by ``k (y - mid)`` columns (upright a slanted side)."""
+    M = np.array([[1.0, k, -k * mid], [0.0, 1.0, 0.0]])
+    return cv2.warpAffine(x, M, (x.shape[1], x.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+
+
+def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
+           core: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+    """A row of ``n`` boxes in an upright ruling mask (S, W) bool: (n, 2) inner columns at
+    mid-height and (n, 2) shears (columns per row) of each box's left and right sides.
+
+    The sides are looked for over the whole width (the line that led here
+    may cover only part of the row); among several candidate rows the one
+    overlapping ``core`` most is kept.
+    """
+    t, b = rows
+    band = cv2.dilate(ruling[t:b].astype(np.uint8) * 255, np.ones((1, 3), np.uint8))
+    # perspective slants the sides, each by its own amount: a column's coverage is
+    # the best over a range of shears about the band's middle
+    cover = np.array([_shear(band, k, (b - t) / 2).mean(0) / 255 for k in SHEARS])
+    wide = cover.max(0)
+    lean = np.asarray(SHEARS)[cover.argmax(0)]
+    sides = [(a + 1, z - 1) for a, z in _runs(wide >= RULE_COVER)]
+    # columns under the top rule and over the bottom rule: every box has both
+    m = max(3, int(0.2 * (b - t)))      # the rules may slant a little across the frame
+    ruled = (ruling[max(0, t - m):t + m].any(0) & ruling[b - m:b + m].any(0)).astype(np.float64)
+    ruled_sum = np.concatenate([[0.0], np.cumsum(ruled)])
+    best = None
+    for cells in _regular_rows(sides, n):
+        widths = cells[:, 1] - cells[:, 0]
+        if widths.min() < 0.3 * (b - t) or widths.max() > CELL_SPREAD * widths.min():
+            continue
+        closed = (ruled_sum[cells[:, 1]] - ruled_sum[cells[:, 0]]) / np.maximum(widths, 1)
+        if closed.min() < 0.5:
+            continue
+        overlap = min(cells[-1, 1], core[1]) - max(cells[0, 0], core[0])
+        key = (round(float(closed.mean()), 2), overlap)
+        if best is None or key > best[0]:
+            best = (key, cells)
+    if best is None:
+        return None
+    cells = best[1]
+    return cells, np.stack([lean[np.maximum(cells[:, 0] - 1, 0)], lean[cells[:, 1]]], axis=1)
+
+
+def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2):
+    """Rows of ``n`` boxes among column runs: ``n + 1`` runs at an even pitch (runs between
+    them, a character's upright strokes, are passed over). Yields (n, 2) inner columns."""
+    centres = np.array([(a + z) / 2 for a, z in sides], np.float64)
+    for i in range(len(sides) - n):
+        for j in range(i + 1, len(sides)):
+            pitch = centres[j] - centres[i]
+            if pitch <= 0:
+                continue
+            chosen = [i, j]
+            while len(chosen) < n + 1:
+                want = centres[chosen[-1]] + pitch
+                k = int(np.argmin(np.abs(centres - want)))
+                if abs(centres[k] - want) > tolerance * pitch or k <= chosen[-1]:
+                    break
+                chosen.append(k)
+                pitch = (centres[k] - centres[i]) / (len(chosen) - 1)
+            if len(chosen) == n + 1:
+                yield np.array([(sides[chosen[m]][1], sides[chosen[m + 1]][0]) for m in range(n)], np.int64)
+
+
+def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
+    """(S, W) bool ink of an upright comb strip: thin rules survive (no blur, small block)."""
+    src = strip if polarity == "dark" else 255 - strip
+    block = _odd(STRIP_H / 3)
+    return cv2.adaptiveThreshold(src, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 8) > 0
+
+
+def find_comb(gray: np.ndarray, line: Line, n: int = 17) -> Comb | None:
+    """The row of ``n`` boxes around a text line, if the line's characters sit in one.
+
+    Parameters
+    ----------
+    gray : (H, W) uint8, the original image the line was found in.
+    line : a :class:`~vinread.segment.Line` from :func:`~vinread.segment.find_lines`.
+    n : number of boxes the row must have.
+
+    The line's upright frame is resampled again, taller and wider, so that the
+    boxes' top and bottom rules and the row's end boxes are in view; the line
+    may be the characters in the boxes or a caption just above or below them.
+    """
+    if len(line.pieces) == 0:
+        return None
+    mid = (line.band[0] + line.band[1]) / 2
+    pad_y = int(TALL * STRIP_H)
+    pad_x = int(WIDER * STRIP_H)
+    x0, x1 = int(line.pieces[0, 0]) - pad_x, int(line.pieces[-1, 1]) + pad_x
+    y0 = int(mid) - pad_y
+    M = line.strip_to_image.astype(np.float64).copy()
+    M[:, 2] += M[:, 0] * x0 + M[:, 1] * y0
+    strip = cv2.warpAffine(gray, M, (x1 - x0, 2 * pad_y), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_AREA,
+                           borderMode=cv2.BORDER_REPLICATE)
+    core = (int(line.pieces[0, 0]) - x0, int(line.pieces[-1, 1]) - x0)
+    # the ruling tells the ink's polarity (a line may have been found between the glyphs)
+    for polarity in ("dark", "light"):
+        ruling = _ruling(strip, polarity)
+        for rows in _rules(ruling):
+            found = _cells(ruling, rows, n, core)
+            if found is not None:
+                return Comb(strip, found[0], found[1], rows, polarity, line.angle, M)
+    return None
+
+
+def _box_crop(comb: Comb, ruling: np.ndarray, i: int) -> np.ndarray:
+    """Box ``i`` of a comb, its slanted sides and local rules made upright, inset past the ruling."""
+    t, b = comb.rows
+    mid = (t + b) / 2
+    (x0, x1), (k0, k1) = comb.cells[i], comb.shears[i]
+    h = b - t
+    # the rules where this box is: the most inked rows near the row's top and bottom rules
+    win = max(2, int(0.2 * h))
+    ink = ruling[:, int(x0):int(x1)].mean(1)
+    top = t - win + int(np.argmax(ink[max(0, t - win):t + win])) + 1 if t >= win else t
+    bottom = b - win + int(np.argmax(ink[b - win:b + win]))
+    if bottom - top < 0.5 * h:
+        top, bottom = t, b
+    quad = np.float32([[x0 + k0 * (top - mid), top], [x1 + k1 * (top - mid), top],
+                       [x1 + k1 * (bottom - mid), bottom], [x0 + k0 * (bottom - mid), bottom]])
+    w, hh = int(x1 - x0), int(bottom - top)
+    P = cv2.getPerspectiveTransform(quad, np.float32([[0, 0], [w, 0], [w, hh], [0, hh]]))
+    box = cv2.warpPerspective(comb.strip, P, (w, hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    m = max(1, int(round(INSET * hh)))
+    return np.ascontiguousarray(box[m:hh - m, m:w - m])
+
+
+def read_comb(comb: Comb, scorer: Scorer, line_index: int = -1) -> Hypothesis:
+    """One crop per box, inset past the ruling, scored in one batch: a :class:`Hypothesis`."""
+    ruling = _ruling(comb.strip, comb.polarity)
+    crops = [_box_crop(comb, ruling, i) for i in range(len(comb.cells))]
+    probs, glyph = scorer(crops, comb.polarity)
+    probs = np.asarray(probs, np.float64)
+    glyph = np.asarray(glyph, np.float64).reshape(-1)
+    eps = 1e-6
+    score = float((np.log(probs.max(1) + eps) + np.log(glyph + eps)).sum())
+    return Hypothesis(
+        boxes=np.array([comb.box(int(a), int(c)) for a, c in comb.cells], np.int32),
+        crops=crops, polarity=comb.polarity, score=score, line_index=line_index,
+        probs=probs, glyphness=glyph, spans=comb.cells.astype(np.int32), penalty=0.0)
