@@ -94,3 +94,20 @@ def test_read_comb_gives_one_crop_per_box_to_the_scorer():
     for crop in hyp.crops:
         assert (crop[:, :2] < 128).mean() < 0.5 and (crop[:, -2:] < 128).mean() < 0.5
     assert hyp.boxes.shape == (17, 4) and hyp.line_index == 3
+
+
+def test_finds_the_boxes_of_generated_forms():
+    """Handwritten form scenes (perspective, lighting, other fields and rules around)."""
+    scenes = pytest.importorskip("train.scenes", reason="train.scenes not available")
+    hits = 0
+    for seed in range(1000, 1006):
+        sc = scenes.render_scene("handwritten", seed, variant=None)
+        comb = next((c for c in (find_comb(sc.image, line) for line in find_lines(sc.image)[:10])
+                     if c is not None), None)
+        if comb is None:
+            continue
+        boxes = [comb.box(int(a), int(b)) for a, b in comb.cells]
+        centres = [(x + w / 2, y + h / 2) for x, y, w, h in sc.boxes]
+        hits += all(x <= cx <= x + w and y <= cy <= y + h
+                    for (x, y, w, h), (cx, cy) in zip(boxes, centres))
+    assert hits >= 5

@@ -452,9 +452,6 @@ def test_image_without_a_vin_is_not_found(tmp_path, kind):
 
 
 @needs_shipped
-@pytest.mark.xfail(reason="vinread/search.py still accepts 17 glyphs strung across words of ordinary "
-                          "text as a VIN (issue 6 report); passes once the search rejects them",
-                   strict=False)
 def test_page_of_other_text_is_not_found(tmp_path):
     path = write(tmp_path / "page.png", _page_of_text(0))
     p = run_cli("--json", path)
@@ -463,9 +460,6 @@ def test_page_of_other_text_is_not_found(tmp_path):
 
 
 @needs_shipped
-@pytest.mark.xfail(reason="vinread/search.py's early exit (is_sure) stops at the first sure line, so "
-                          "the second VIN is never read and no warning is given (issue 6 report)",
-                   strict=False)
 def test_two_vins_report_the_best_and_warn(tmp_path):
     from PIL import ImageDraw
 

@@ -243,13 +243,14 @@ def _run_consensus(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
     return code
 
 
-def _load_reader(model_path, low_confidence, out: _Out, barcodes: bool = True):
-    from .correct import LOW_CONFIDENCE
+def _load_reader(model_path, low_confidence, out: _Out, barcodes: bool = True, min_confidence=None):
+    from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE
     from .model import ModelLoadError, default_model_path
     from .pipeline import Reader
 
     try:
-        return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence, barcodes)
+        return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence, barcodes,
+                      MIN_CONFIDENCE if min_confidence is None else min_confidence)
     except ModelLoadError as exc:
         out.error(None, f"cannot load the model: {exc}")
     except (KeyboardInterrupt, BrokenPipeError):
@@ -277,13 +278,16 @@ def _quiet_stdout_for_exit() -> None:
               help="The .tflite glyph model [default: the shipped one].")
 @click.option("--low-confidence", type=click.FloatRange(0, 1), default=None,
               help="Flag positions whose probability is below this [default: 0.8].")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
+              help="Report no VIN when the reading's joint probability is below this [default: 0.01].")
 @click.option("--consensus", is_flag=True,
               help="All inputs are photos of one VIN: combine them into one answer.")
 @click.option("--no-barcode", is_flag=True, help="Do not read the VIN's barcode to cross-check the OCR.")
 @click.option("--debug", "debug_dir", type=click.Path(file_okay=False),
               help="Write NAME.overlay.png and NAME.crops.png per image into this folder.")
 @click.version_option(__version__, prog_name="vinread")
-def cli(inputs, single, as_json, model_path, low_confidence, consensus, no_barcode, debug_dir):
+def cli(inputs, single, as_json, model_path, low_confidence, min_confidence, consensus, no_barcode,
+        debug_dir):
     """Read the 17-character VIN in each photo (or, with --single, the character in each image)."""
     out = _Out()
     try:
@@ -295,7 +299,8 @@ def cli(inputs, single, as_json, model_path, low_confidence, consensus, no_barco
             cv2_logging.setLogLevel(cv2_logging.LOG_LEVEL_SILENT)
         except AttributeError:
             pass
-        reader = _load_reader(model_path, low_confidence, out, barcodes=not no_barcode)
+        reader = _load_reader(model_path, low_confidence, out, barcodes=not no_barcode,
+                              min_confidence=min_confidence)
         if _is_terminal(sys.stderr):
             out.total = images.count_inputs(inputs)
         if single:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .segment import STRIP_H, Hypothesis, Line, Scorer, _odd, strip_box
+from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, strip_box
 
 __all__ = ["Comb", "find_comb", "read_comb"]
 
@@ -169,12 +169,12 @@ def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
     return cv2.adaptiveThreshold(src, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 8) > 0
 
 
-def find_comb(gray: np.ndarray, line: Line, n: int = 17) -> Comb | None:
+def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     """The row of ``n`` boxes around a text line, if the line's characters sit in one.
 
     Parameters
     ----------
-    gray : (H, W) uint8, the original image the line was found in.
+    image : the image the line was found in (gray, BGR or BGRA; gray saves a conversion).
     line : a :class:`~vinread.segment.Line` from :func:`~vinread.segment.find_lines`.
     n : number of boxes the row must have.
 
@@ -184,6 +184,7 @@ def find_comb(gray: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     """
     if len(line.pieces) == 0:
         return None
+    gray = _gray(image)
     mid = (line.band[0] + line.band[1]) / 2
     pad_y = int(TALL * STRIP_H)
     pad_x = int(WIDER * STRIP_H)

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from .alphabet import ALPHABET, ascii_of
-from .correct import LOW_CONFIDENCE, choose_vin
+from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE, choose_vin
 from .images import ImageReadError, load_image, read_image
 from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph
@@ -43,14 +43,19 @@ class Reader:
     model_path : the ``.tflite`` model; default the shipped one.
     low_confidence : a position whose chosen character's probability is below
         this is listed in ``low_confidence_positions``.
+    min_confidence : a reading whose joint probability is below this is not
+        reported (not found, with a warning naming it): see
+        :data:`vinread.correct.MIN_CONFIDENCE`.
     barcodes : also read the VIN's barcode (Code 39/128, DataMatrix, QR) and
         cross-check it with the OCR reading.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None,
-                 low_confidence: float = LOW_CONFIDENCE, barcodes: bool = True):
+                 low_confidence: float = LOW_CONFIDENCE, barcodes: bool = True,
+                 min_confidence: float = MIN_CONFIDENCE):
         self.model = GlyphModel(model_path)
         self.low_confidence = low_confidence
+        self.min_confidence = min_confidence
         self.barcodes = barcodes
 
     # -- scoring used by the segmentation search -------------------------------------------
@@ -133,6 +138,8 @@ class Reader:
             hyp = self._best_turned(arr, hyp)
         if hyp is not None:
             self._describe(result, hyp)
+            if result.confidence < self.min_confidence:
+                self._withhold(result)
         if self.barcodes:
             self._cross_check(result, arr, hyp.angle if hyp is not None else None)
         if result.vin:
@@ -235,6 +242,14 @@ class Reader:
             result.vin, result.valid = xc["chosen"], report.valid
             result.status = "valid" if report.valid else "invalid"
             result.check_digit = report.check_digit_dict()
+
+    def _withhold(self, result: VinResult) -> None:
+        """Too uncertain to report: back to not found, with a warning that names the reading."""
+        note = (f"best reading {result.vin} withheld: confidence {result.confidence:.4f} is below "
+                f"{self.min_confidence}")
+        fresh = VinResult(result.file)
+        fresh.warnings = [note]
+        result.__dict__.update(fresh.__dict__)
 
     def _describe(self, result: VinResult, hyp) -> VinResult:
         decision = choose_vin(hyp.probs)

@@ -13,7 +13,7 @@ import numpy as np
 
 from .correct import choose_vin
 from .comb import find_comb, read_comb
-from .segment import STRIP_H, _gray, decode_line, find_lines
+from .segment import STRIP_H, _gray, decode_line, find_lines, vin_windows
 from .vin import LENGTH, check
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
@@ -127,13 +127,26 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
     them, and a row of 17 boxes around a line (a form's VIN field,
-    :mod:`vinread.comb`) is read box by box; with ``early_exit`` the search stops at the first line whose best
-    reading :func:`is_sure` (the other lines are then not read at all).
+    :mod:`vinread.comb`) is read box by box. With ``early_exit`` the search
+    stops soon after the first line whose best reading :func:`is_sure`: only
+    up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
+    each hold one VIN, are then read.
     """
     found: list[Candidate] = []
     gray = _gray(image)
     combs: list[tuple[int, int, int, int]] = []
+    sure_line = None
+    second_looks = SECOND_LOOKS
     for i, line in enumerate(find_lines(image)[:max_lines]):
+        if sure_line is not None:
+            # a sure VIN was read: only lines that could be a second VIN like it are read
+            # (for the "another VIN" warning), and only a few of them
+            if second_looks <= 0:
+                break
+            if abs(np.log(line.height / sure_line.height)) > 0.25 or \
+                    vin_windows(line.pieces, LENGTH).sum() > 2 * LENGTH:
+                continue
+            second_looks -= 1
         sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
         comb = find_comb(gray, line, LENGTH)
@@ -147,10 +160,15 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops))
                 sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans, height)
-        if sure and early_exit:
-            break
+        if sure and early_exit and sure_line is None:
+            sure_line = line
     found.sort(key=lambda c: -c.score)
     return found
+
+
+SECOND_LOOKS = 2
+"""After a sure reading, at most this many more lines of the same glyph height are read, for
+a second VIN in the photo (only lines that could hold exactly one VIN are)."""
 
 
 RIVAL_WINDOW = 6.0
@@ -185,11 +203,14 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
         return None
     best = found[0]
     best_vin = choose_vin(best.probs).vin
+    other_lines: set[int] = set()
     for other in found[1:]:
         vin = choose_vin(other.probs).vin
         if other.line_index != best.line_index and vin != best_vin and check(vin).valid \
                 and check(vin).check_digit_ok:
-            best.warnings.append(f"another VIN is also in the image: {vin}")
-            break
-    best.probs = blend_rivals(found)
+            if not other_lines:
+                best.warnings.append(f"another VIN is also in the image: {vin}")
+            other_lines.add(other.line_index)
+    # a second VIN is not a rival reading of the first one
+    best.probs = blend_rivals([c for c in found if c.line_index not in other_lines])
     return best
