@@ -2,10 +2,12 @@
 
     python -m bench.read                    # 40 scenes per kind (200), fixed seeds
     python -m bench.read --per-kind 10 --no-real
+    python -m bench.read --kinds sticker,plate --turn 90   # every photo turned 90 degrees
 
 Prints, per set: exact-VIN rate, character accuracy, check-digit-valid rate,
 confident wrong reads (valid, no low-confidence position, but wrong), not found,
-and warm time per photo (median, p90).
+how many were read from the barcode (alone or agreeing with the OCR), and warm
+time per photo (median, p90).
 """
 from __future__ import annotations
 
@@ -38,6 +40,7 @@ def score(rows: list[dict]) -> dict:
         "confident_wrong": sum(r["valid"] and not r["low"] and r["vin"] != r["truth"] for r in rows),
         "wrong_valid": sum(r["valid"] and r["vin"] != r["truth"] for r in rows),
         "not_found": sum(r["vin"] is None for r in rows),
+        "barcode": sum(r.get("source") in ("barcode", "both") for r in rows),
         "median_ms": float(np.median(times)), "p90_ms": float(np.percentile(times, 90)),
     }
 
@@ -47,23 +50,34 @@ def score(rows: list[dict]) -> dict:
 @click.option("--seed", default=10_000, show_default=True)
 @click.option("--real/--no-real", default=True, help="Also read ../shared/dev/vin when present.")
 @click.option("--json-out", type=click.Path(path_type=Path), help="Write every prediction here.")
+@click.option("--kinds", default=None, help="Comma-separated scene kinds [default: all].")
+@click.option("--turn", type=click.Choice(["0", "90", "180", "270"]), default="0",
+              help="Turn every photo clockwise by this many degrees before reading it.")
 @click.option("-v", "--verbose", is_flag=True, help="Print each miss on stderr.")
-def main(per_kind, seed, real, json_out, verbose):
+def main(per_kind, seed, real, json_out, kinds, turn, verbose):
     """Run vinread over the benchmark sets and print a table."""
     from vinread import Reader
+    from vinread.images import load_image
 
     reader = Reader()
     rows = []
     items = sets.write_scenes(HERE / "out" / "scenes", per_kind, seed) if per_kind else []
+    if kinds:
+        items = [it for it in items if it["set"].split()[-1] in kinds.split(",")]
     if real:
         items += sets.real_vins()
+    turns = {"0": None, "90": 3, "180": 2, "270": 1}[turn]       # np.rot90 counts anticlockwise
     for i, item in enumerate(items):
         name, kind, truth = Path(item["path"]).name, item["set"], item["truth"]
         t = time.perf_counter()
-        res = reader.read_vin(item["path"])
+        if turns is None:
+            res = reader.read_vin(item["path"])
+        else:
+            res = reader.read_vin(np.ascontiguousarray(np.rot90(load_image(item["path"]).image, turns)))
         ms = (time.perf_counter() - t) * 1000
         rows.append({"name": name, "kind": kind, "truth": truth, "vin": res.vin, "valid": res.valid,
-                     "low": bool(res.low_confidence_positions), "confidence": res.confidence, "ms": ms})
+                     "low": bool(res.low_confidence_positions), "confidence": res.confidence, "ms": ms,
+                     "source": (res.barcode or {}).get("source")})
         if verbose and res.vin != truth:
             print(f"miss {name}: {res.vin} != {truth} ({res.status})", file=sys.stderr)
         print(f"\r[bench] {i + 1}/{len(items)}", end="", file=sys.stderr, flush=True)
@@ -73,17 +87,20 @@ def main(per_kind, seed, real, json_out, verbose):
         by_kind[r["kind"]].append(r)
     synthetic = [r for r in rows if r["kind"].startswith("scene")]
     realrows = [r for r in rows if r["kind"].startswith("real")]
-    print(f"# vinread reading benchmark ({platform.machine()}, {os.cpu_count()} cores, warm process)")
+    print(f"# vinread reading benchmark ({platform.machine()}, {os.cpu_count()} cores, warm process"
+          + (f", photos turned {turn} degrees" if turns is not None else "") + ")")
     print()
-    print("| set | images | exact VIN | char acc | valid | wrong+valid | confident wrong | not found | median ms | p90 ms |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| set | images | exact VIN | char acc | valid | wrong+valid | confident wrong | not found | "
+          "barcode | median ms | p90 ms |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     groups = sorted(by_kind.items()) + [("all generated", synthetic), ("all real", realrows)]
     for name, rs in groups:
         if not rs:
             continue
         s = score(rs)
         print(f"| {name} | {s['n']} | {s['exact']:.3f} | {s['char_acc']:.4f} | {s['valid']:.3f} | "
-              f"{s['wrong_valid']} | {s['confident_wrong']} | {s['not_found']} | {s['median_ms']:.0f} | {s['p90_ms']:.0f} |")
+              f"{s['wrong_valid']} | {s['confident_wrong']} | {s['not_found']} | {s['barcode']} | "
+              f"{s['median_ms']:.0f} | {s['p90_ms']:.0f} |")
     if json_out:
         json_out.write_text(json.dumps(rows, indent=1))
 

@@ -7,7 +7,7 @@ reading is good enough (vinread never invents a VIN from nothing).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,6 +43,7 @@ class Candidate:
     line_index: int
     crops: list = field(repr=False, default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    polarity: str = "auto"
 
 
 def gap_irregularity(spans: np.ndarray, height: float) -> float:
@@ -122,7 +123,8 @@ def _same_box(a, b) -> bool:
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
-               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
+               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True,
+               relief: bool = False) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
@@ -130,7 +132,9 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     :mod:`vinread.comb`) is read box by box. With ``early_exit`` the search
     stops soon after the first line whose best reading :func:`is_sure`: only
     up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
-    each hold one VIN, are then read.
+    each hold one VIN, are then read. With ``relief`` (a model trained on
+    :func:`~vinread.normalize.relief_ink`), lines found by their edges are
+    also read as stamped metal.
     """
     found: list[Candidate] = []
     gray = _gray(image)
@@ -149,6 +153,11 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             second_looks -= 1
         sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
+        if relief and line.source == "edge":
+            # found by its edges: perhaps stamped metal, read by its lit and shaded walls too
+            stamped = replace(line, polarity="relief")
+            hyps += [(h, STRIP_H, 0.0) for h in decode_line(stamped, scorer, n=LENGTH, top=top_per_line,
+                                                             line_index=i)]
         comb = find_comb(gray, line, LENGTH)
         if comb is not None and not any(_same_box(comb.box(*comb.cells[0]), b) for b in combs):
             combs.append(comb.box(*comb.cells[0]))
@@ -158,7 +167,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             score += bonus - hyp.penalty      # the segmentation's geometric costs
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
-                                       hyp.crops))
+                                       hyp.crops, polarity=hyp.polarity))
                 sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans, height)
         if sure and early_exit and sure_line is None:
             sure_line = line
@@ -198,7 +207,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     (:func:`blend_rivals`). When another line reads as a different valid
     VIN, a warning says so.
     """
-    found = candidates(image, reader.score_crops)
+    found = candidates(image, reader.score_crops, relief="relief" in reader.model.polarities)
     if not found:
         return None
     best = found[0]
