@@ -107,38 +107,3 @@ def test_huge_input_is_reduced_first():
     img[500:2500, 19000:20000] = 0
     out = normalize_glyph(img)
     assert out.shape == (28, 28) and out.max() == pytest.approx(1.0)
-
-
-def embossed(char="H", size=(80, 60), shift=2):
-    """A character stamped into mid-grey metal: only a lit and a shaded wall per stroke."""
-    mask = 255 - glyph(char, size, dark=True, thickness=7)          # ink 255
-    f = np.full(size, 128.0)
-    lit = np.roll(np.roll(mask, -shift, 0), -shift, 1).astype(float) - mask
-    f += 0.35 * np.clip(lit, 0, None) - 0.35 * np.clip(-lit, 0, None)
-    return np.clip(f, 0, 255).astype(np.uint8)
-
-
-def similarity(a, b):
-    a, b = cv2.GaussianBlur(a, (0, 0), 1.5), cv2.GaussianBlur(b, (0, 0), 1.5)
-    a, b = a - a.mean(), b - b.mean()
-    return float((a * b).sum() / np.sqrt((a * a).sum() * (b * b).sum()))
-
-
-def test_relief_reads_a_stamped_character_by_both_walls():
-    scores = {p: [] for p in ("relief", "dark", "light")}
-    for char in "H74E":
-        plain = normalize_glyph(glyph(char, thickness=7))
-        stamped = embossed(char)
-        relief = normalize_glyph(stamped, "relief")
-        assert relief.shape == (28, 28) and relief.max() == pytest.approx(1.0)
-        for p in scores:
-            scores[p].append(similarity(normalize_glyph(stamped, p), plain))
-    # both walls make the character: each is close to the printed one, and on the
-    # whole closer than either wall alone
-    assert min(scores["relief"]) > 0.75
-    assert np.mean(scores["relief"]) > max(np.mean(scores["dark"]), np.mean(scores["light"])) + 0.1
-
-
-def test_unknown_polarity_is_refused():
-    with pytest.raises(ValueError, match="polarity must be one of"):
-        normalize_glyph(glyph(), "sideways")

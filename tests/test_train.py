@@ -63,16 +63,3 @@ def test_wrong_alphabet_card_is_refused(trained, tmp_path):
     (tmp_path / "m.json").write_text(json.dumps({**card, "alphabet": "0123456789"}))
     with pytest.raises(ModelLoadError, match="alphabet"):
         GlyphModel(tmp_path / "m.tflite")
-
-
-def test_card_lists_the_polarities_the_model_was_trained_on(trained, tmp_path):
-    """The search reads stamped metal as relief only with a model trained on relief."""
-    from vinread.model import LEGACY_POLARITIES
-    from vinread.normalize import POLARITIES
-
-    out, card = trained
-    assert card["polarities"] == list(POLARITIES) and "relief" in POLARITIES
-    assert GlyphModel(out / "vinread.tflite").polarities == tuple(POLARITIES)
-    (tmp_path / "m.tflite").write_bytes((out / "vinread.tflite").read_bytes())
-    (tmp_path / "m.json").write_text(json.dumps({k: v for k, v in card.items() if k != "polarities"}))
-    assert GlyphModel(tmp_path / "m.tflite").polarities == LEGACY_POLARITIES

@@ -26,9 +26,6 @@ REJECT_LABEL = -1
 
 _KIND_CODE = {s: i for i, s in enumerate(SOURCES)} | {"reject": len(SOURCES)}
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
-_RELIEF = {"engraved": 0.5, "reject": 0.2}
-"""Share of each kind normalised as relief (stamped metal read by its lit and shaded walls),
-as the search reads lines found by their edges."""
 _MAX_TRIES = 20
 MAX_INK_MEAN = 0.4
 """A normalised glyph whose mean exceeds this is a solid block (polarity lost), not a sample."""
@@ -61,10 +58,9 @@ def _one_glyph(char: str, source: str, rng: np.random.Generator) -> np.ndarray:
         def neighbour(h, _s=nb_style):
             return render.render_char(str(rng.choice(list(ALPHABET))), _s, rng, h)
         augmented = aug.shrink(aug.augment(img, rng, _STRENGTH[source], neighbour=neighbour))
-        polarity = "relief" if rng.random() < _RELIEF.get(source, 0.0) else "auto"
         try:
-            x = normalize_glyph(augmented, polarity)
-            clean = normalize_glyph(img, polarity)
+            x = normalize_glyph(augmented)
+            clean = normalize_glyph(img)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
         if x.mean() < MAX_INK_MEAN and similarity(x, clean) >= MIN_SIMILARITY:
@@ -77,7 +73,7 @@ def _one_reject(rng: np.random.Generator) -> np.ndarray:
         img = render.render_reject(rng, _height(rng))
         img = aug.shrink(aug.augment(img, rng, 0.7))
         try:
-            x = normalize_glyph(img, "relief" if rng.random() < _RELIEF["reject"] else "auto")
+            x = normalize_glyph(img)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
         if not _is_bar(x):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from vinread.alphabet import ALPHABET
 from vinread.model import CARD_FILE, MODEL_FILE, sha256_of
-from vinread.normalize import FIT, NORMALIZATION_VERSION, POLARITIES, SIZE
+from vinread.normalize import FIT, NORMALIZATION_VERSION, SIZE
 
 KERAS_FILE = "vinread.keras"
 
@@ -48,7 +48,6 @@ def export(model, out_dir: str | Path, card: dict) -> dict:
         "input": {"height": SIZE, "width": SIZE, "channels": 1, "dtype": "float32", "range": [0, 1],
                   "ink": "white on black", "fit": FIT},
         "normalization_version": NORMALIZATION_VERSION,
-        "polarities": list(POLARITIES),
         "outputs": {"char": f"softmax over the {len(ALPHABET)} alphabet classes",
                     "glyph": "sigmoid glyph-or-not score"},
         **card,

@@ -27,10 +27,6 @@ class ModelLoadError(RuntimeError):
     """The model file is missing, unreadable or not the model vinread expects."""
 
 
-LEGACY_POLARITIES = ("auto", "dark", "light")
-"""What a model whose card lists no polarities was trained on."""
-
-
 def models_dir() -> Path:
     """Folder of the shipped model: the installed package data, else the checkout's ``models/``."""
     installed = Path(__file__).resolve().parent / "models"
@@ -108,11 +104,9 @@ class GlyphModel:
         if not self.path.is_file():
             raise ModelLoadError(f"{self.path}: model file not found")
         self.card = read_card(self.path)
-        self.polarities: tuple[str, ...] = LEGACY_POLARITIES
         if self.card is not None:
             if self.card.get("alphabet", ALPHABET) != ALPHABET:
                 raise ModelLoadError(f"{self.path}: model alphabet differs from vinread's")
-            self.polarities = tuple(self.card.get("polarities", LEGACY_POLARITIES))
             version = self.card.get("normalization_version", NORMALIZATION_VERSION)
             if version != NORMALIZATION_VERSION:
                 raise ModelLoadError(

@@ -94,44 +94,16 @@ def flatten_background(ink: np.ndarray) -> np.ndarray:
     return np.clip(ink - np.minimum(background, ink), 0.0, None)
 
 
-POLARITIES = ("auto", "dark", "light", "relief")
-"""What :func:`normalize_glyph` accepts: ``relief`` is for characters stamped or engraved into
-metal, drawn by their light and shadow edges rather than by ink of one shade. A model card
-lists the polarities its model was trained on (``relief`` came after normalisation v2 and
-leaves the others unchanged)."""
-RELIEF_CLOSE = 0.1
-"""Closing that joins a stroke's light and shadow edges, as a fraction of the smaller side."""
-
-
-def relief_ink(gray: np.ndarray) -> np.ndarray:
-    """Gray [0, 1] of an engraved or embossed character -> its strokes as a positive signal.
-
-    Both departures from the local background, lighter and darker, are ink
-    (a stroke's lit and shaded walls); a closing joins the two walls of each
-    stroke into one.
-    """
-    k = int(round(BACKGROUND_KERNEL * max(gray.shape))) | 1
-    u8 = (np.clip(gray, 0, 1) * 255).astype(np.uint8)
-    background = cv2.medianBlur(u8, min(k, 255)).astype(np.float32) / 255.0 if k >= 3 else gray
-    dev = np.abs(cv2.GaussianBlur(gray, (0, 0), 0.7) - background)
-    c = max(3, int(round(RELIEF_CLOSE * min(gray.shape))) | 1)
-    return cv2.morphologyEx(dev, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (c, c)))
-
-
 def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
     """Gray [0, 1] -> ink as a positive signal over a zero background.
 
     ``polarity`` is ``"auto"`` (decided by :func:`ink_is_dark`), ``"dark"``
-    (dark ink on light ground), ``"light"`` (light ink on dark ground) or
-    ``"relief"`` (stamped or engraved: see :func:`relief_ink`).
+    (dark ink on light ground) or ``"light"`` (light ink on dark ground).
     """
-    if polarity not in POLARITIES:
-        raise ValueError(f"polarity must be one of {', '.join(POLARITIES)}, not {polarity!r}")
-    if polarity == "relief":
-        ink = relief_ink(gray)
-    else:
-        dark = ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
-        ink = flatten_background(1.0 - gray if dark else gray)
+    if polarity not in ("auto", "dark", "light"):
+        raise ValueError(f"polarity must be auto, dark or light, not {polarity!r}")
+    dark = ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
+    ink = flatten_background(1.0 - gray if dark else gray)
     background = float(np.median(ink))
     ink = np.clip(ink - background, 0.0, None)
     top = float(ink.max())
@@ -215,8 +187,7 @@ def normalize_glyph(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
     Parameters
     ----------
     image : (H, W) or (H, W, C) array, see :func:`to_gray`.
-    polarity : ``"auto"``, ``"dark"`` (dark ink), ``"light"`` (light ink) or
-        ``"relief"`` (stamped or engraved metal), see :func:`to_white_on_black`.
+    polarity : ``"auto"``, ``"dark"`` (dark ink) or ``"light"`` (light ink).
 
     Returns
     -------

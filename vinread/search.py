@@ -7,7 +7,7 @@ reading is good enough (vinread never invents a VIN from nothing).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -123,8 +123,7 @@ def _same_box(a, b) -> bool:
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
-               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True,
-               relief: bool = False) -> list[Candidate]:
+               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
@@ -132,9 +131,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     :mod:`vinread.comb`) is read box by box. With ``early_exit`` the search
     stops soon after the first line whose best reading :func:`is_sure`: only
     up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
-    each hold one VIN, are then read. With ``relief`` (a model trained on
-    :func:`~vinread.normalize.relief_ink`), lines found by their edges are
-    also read as stamped metal.
+    each hold one VIN, are then read.
     """
     found: list[Candidate] = []
     gray = _gray(image)
@@ -153,11 +150,6 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             second_looks -= 1
         sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
-        if relief and line.source == "edge":
-            # found by its edges: perhaps stamped metal, read by its lit and shaded walls too
-            stamped = replace(line, polarity="relief")
-            hyps += [(h, STRIP_H, 0.0) for h in decode_line(stamped, scorer, n=LENGTH, top=top_per_line,
-                                                             line_index=i)]
         comb = find_comb(gray, line, LENGTH)
         if comb is not None and not any(_same_box(comb.box(*comb.cells[0]), b) for b in combs):
             combs.append(comb.box(*comb.cells[0]))
@@ -207,7 +199,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     (:func:`blend_rivals`). When another line reads as a different valid
     VIN, a warning says so.
     """
-    found = candidates(image, reader.score_crops, relief="relief" in reader.model.polarities)
+    found = candidates(image, reader.score_crops)
     if not found:
         return None
     best = found[0]

@@ -26,7 +26,7 @@ scorer in one batch.
 
 The scorer protocol::
 
-    scorer(crops: list[(h, w) uint8 gray], polarity: "dark" | "light" | "relief")
+    scorer(crops: list[(h, w) uint8 gray], polarity: "dark" | "light")
         -> (probs: (N, 33) float, glyphness: (N,) float in [0, 1])
 
 The scorer is expected to call :func:`vinread.normalize.normalize_glyph`
@@ -80,8 +80,7 @@ class Line:
         ``strip``, left to right.
     boxes : (P, 4) int array, each piece's ``(x, y, w, h)`` box in ORIGINAL
         image coordinates (axis-aligned bound of the rotated piece).
-    polarity : ``"dark"`` (dark ink on light ground) or ``"light"``; a caller
-        may set ``"relief"`` (stamped metal) for the scorer.
+    polarity : ``"dark"`` (dark ink on light ground) or ``"light"``.
     angle : the line's angle in degrees in the original image (positive:
         the text rises to the right in image coordinates... i.e. ``y`` grows
         along the line when positive).
