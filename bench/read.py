@@ -82,6 +82,8 @@ def main(per_kind, seed, real, json_out, kinds, turn, verbose):
             print(f"miss {name}: {res.vin} != {truth} ({res.status})", file=sys.stderr)
         print(f"\r[bench] {i + 1}/{len(items)}", end="", file=sys.stderr, flush=True)
     print(file=sys.stderr)
+    if json_out:
+        json_out.write_text(json.dumps(rows, indent=1))
     by_kind = defaultdict(list)
     for r in rows:
         by_kind[r["kind"]].append(r)
@@ -101,8 +103,6 @@ def main(per_kind, seed, real, json_out, kinds, turn, verbose):
         print(f"| {name} | {s['n']} | {s['exact']:.3f} | {s['char_acc']:.4f} | {s['valid']:.3f} | "
               f"{s['wrong_valid']} | {s['confident_wrong']} | {s['not_found']} | {s['barcode']} | "
               f"{s['median_ms']:.0f} | {s['p90_ms']:.0f} |")
-    if json_out:
-        json_out.write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

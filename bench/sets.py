@@ -17,26 +17,24 @@ def write_scenes(out: Path, per_kind: int, seed: int = 10_000) -> list[dict]:
     from train.scenes import KINDS, VARIANTS, render_scene
 
     out.mkdir(parents=True, exist_ok=True)
+    index = out / "index.json"
+    # truths of files rendered by earlier runs (any --per-kind); a file without one is rendered again
+    known = {it["path"]: it["truth"] for it in json.loads(index.read_text())} if index.is_file() else {}
     items = []
     for kind in KINDS:
         for i in range(per_kind):
             variant = VARIANTS[i % len(VARIANTS)]
             name = f"{kind}_{seed + i}_{variant or 'plain'}.png"
             path = out / name
-            if not path.is_file():
+            truth = known.get(str(path))
+            if not path.is_file() or truth is None:
                 s = render_scene(kind, seed + i, variant=variant)
                 cv2.imwrite(str(path), s.image)
                 truth = s.vin
-            else:
-                truth = None
             items.append({"path": str(path), "set": f"scene {kind}", "truth": truth,
                           "variant": variant or "plain"})
-    index = out / "index.json"
-    if index.is_file():  # truths of files rendered by an earlier run
-        known = {it["path"]: it["truth"] for it in json.loads(index.read_text())}
-        for it in items:
-            it["truth"] = it["truth"] or known.get(it["path"])
-    index.write_text(json.dumps(items, indent=0))
+    known.update({it["path"]: it["truth"] for it in items})
+    index.write_text(json.dumps([{"path": p, "truth": t} for p, t in sorted(known.items())], indent=0))
     return items
 
 
