@@ -4,12 +4,13 @@ Registration forms, bills of sale and inspection reports give the VIN a row
 of 17 boxes. Their ruling defeats glyph-by-glyph segmentation (the box lines
 touch the characters and read as 1s), but it also says exactly where each
 character is. :func:`find_comb` looks for such a row around each text line
-that segmentation finds; :func:`read_comb` turns one into a :class:`~vinread.segment.Hypothesis` of one crop per box,
-scored by the same classifier as every other reading.
+that segmentation finds; :func:`read_comb` turns one into a
+:class:`~vinread.segment.Hypothesis` of one crop per box, scored by the same
+classifier as every other reading.
 
 Usage::
 
-    comb = find_comb(gray, line)          # line from segment.find_lines
+    comb = find_comb(image, line)         # line from segment.find_lines
     if comb is not None:
         hyp = read_comb(comb, scorer)
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, strip_box
+from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, runs, strip_box
 
 __all__ = ["Comb", "find_comb", "read_comb"]
 
@@ -49,7 +50,8 @@ class Comb:
 
     Attributes
     ----------
-    strip : (S, W) uint8 gray, the comb upright, its boxes' inner height :data:`STRIP_H`.
+    strip : (S, W) uint8 gray, the frame around the line, upright (the line's glyphs
+        :data:`STRIP_H` tall), holding the row of boxes.
     cells : (n, 2) int, each box's inner ``[x0, x1)`` columns in ``strip``, at mid-height.
     shears : (n, 2) float, the lean of each box's left and right side: the side
         at row ``y`` is at column ``x + shear * (y - mid)``, ``mid`` the rows' middle.
@@ -72,18 +74,12 @@ class Comb:
         return strip_box(self.strip_to_image, x0, x1, *self.rows)
 
 
-def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
-    """``[start, end)`` of the runs of True in a 1-D bool array."""
-    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
-    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
-
-
 def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
     """Candidate inner rows ``(top, bottom)`` between two horizontal rules (rows of an upright
     ruling mask (S, W) bool with a long unbroken run of ink), tallest first."""
     u8 = cv2.dilate(ruling.astype(np.uint8), np.ones((3, 1), np.uint8))
-    longest = np.array([max((z - a for a, z in _runs(row > 0)), default=0) for row in u8])
-    rules = _runs(longest >= MIN_RULE * STRIP_H)
+    longest = np.array([max((z - a for a, z in runs(row > 0)), default=0) for row in u8])
+    rules = runs(longest >= MIN_RULE * STRIP_H)
     pairs = []
     for i, (_, t) in enumerate(rules):
         for b, _ in rules[i + 1:]:
@@ -118,7 +114,7 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
     cover = np.array([_shear(band, k, (b - t) / 2).mean(0) / 255 for k in SHEARS])
     wide = cover.max(0)
     lean = np.asarray(SHEARS)[cover.argmax(0)]
-    sides = [(a + 1, z - 1) for a, z in _runs(wide >= RULE_COVER)]
+    sides = [(a + 1, z - 1) for a, z in runs(wide >= RULE_COVER)]
     # columns under the top rule and over the bottom rule: every box has both
     m = max(3, int(0.2 * (b - t)))      # the rules may slant a little across the frame
     ruled = (ruling[max(0, t - m):t + m].any(0) & ruling[b - m:b + m].any(0)).astype(np.float64)

@@ -154,7 +154,7 @@ class Reader:
 
         crops = None
         if hyp is not None and hyp.crops:
-            polarity = getattr(hyp, "polarity", "auto")
+            polarity = hyp.polarity
             crops = np.zeros((len(hyp.crops), 28, 28), np.float32)
             for i, crop in enumerate(hyp.crops):
                 try:

@@ -88,6 +88,11 @@ SURE_CHAR_PROB = 0.9
 glyphs and whose check digit holds as read stops the search early."""
 
 
+SECOND_LOOKS = 2
+"""After a sure reading, at most this many more lines of the same glyph height are read, for
+a second VIN in the photo (only lines that could hold exactly one VIN are)."""
+
+
 SURE_UNCHECKED_PROB = 0.97
 """Where the check digit does not hold (optional outside North America and China), every
 character must be at least this probable for a reading to stop the search."""
@@ -151,8 +156,9 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
         comb = find_comb(gray, line, LENGTH)
-        if comb is not None and not any(_same_box(comb.box(*comb.cells[0]), b) for b in combs):
-            combs.append(comb.box(*comb.cells[0]))
+        first_box = comb.box(*comb.cells[0]) if comb is not None else None
+        if comb is not None and not any(_same_box(first_box, b) for b in combs):
+            combs.append(first_box)
             hyps.insert(0, (read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0], COMB_BONUS))
         for hyp, height, bonus in hyps:
             score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans, height)
@@ -165,11 +171,6 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             sure_line = line
     found.sort(key=lambda c: -c.score)
     return found
-
-
-SECOND_LOOKS = 2
-"""After a sure reading, at most this many more lines of the same glyph height are read, for
-a second VIN in the photo (only lines that could hold exactly one VIN are)."""
 
 
 RIVAL_WINDOW = 6.0

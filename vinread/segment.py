@@ -46,7 +46,7 @@ import numpy as np
 from .alphabet import ALPHABET, NUM_CLASSES
 
 __all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
-           "vin_windows", "draw_lines", "STRIP_H"]
+           "vin_windows", "draw_lines", "runs", "strip_box", "STRIP_H"]
 
 STRIP_H = 40
 """Glyph height, in pixels, of every line's upright strip."""
@@ -58,6 +58,12 @@ MAX_LINES = 20
 """Most candidate lines :func:`find_lines` returns."""
 
 Scorer = Callable[[Sequence[np.ndarray], str], "tuple[np.ndarray, np.ndarray]"]
+
+
+def runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """``[start, end)`` of the runs of True in a 1-D bool array."""
+    d = np.diff(np.concatenate([[0], np.asarray(flags).astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
 
 
 def strip_box(strip_to_image: np.ndarray, x0: float, x1: float, top: float,
@@ -580,11 +586,9 @@ def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
     if g > 0:
         on = cv2.morphologyEx(on.astype(np.uint8)[None], cv2.MORPH_CLOSE,
                               np.ones((1, g + 1), np.uint8))[0].astype(bool)
-    d = np.diff(np.concatenate([[0], on.astype(np.int8), [0]]))
-    starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
     out = []
     smooth = np.convolve(col, np.ones(3) / 3, mode="same")
-    for s, e in zip(starts, ends):
+    for s, e in runs(on):
         seg = sub[:, s:e]
         ys = np.nonzero(seg.any(1))[0]
         if len(ys) == 0 or (ys[-1] - ys[0] + 1) < 0.3 * H:
