@@ -374,3 +374,35 @@ def test_short_marks_are_not_scored(scorer):
         ink = c < line.background - 40
         rows = np.nonzero(ink.any(1))[0]
         assert np.ptp(rows) + 1 >= 0.5 * (b - t)
+
+
+# --------------------------------------------------------------------------- dot-peen on brushed metal
+
+def _brushed(h, w, seed=0, amp=40.0):
+    """Gray brushed metal: strong horizontal streaks, as contrasty as the dots drawn on it."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, (h, w)).astype(np.float32)
+    streaks = cv2.GaussianBlur(noise, (0, 0), sigmaX=12, sigmaY=0.8)
+    streaks *= amp / (streaks.std() + 1e-6)
+    return np.clip(128 + streaks, 0, 255).astype(np.uint8)
+
+
+def test_blob_response_answers_dots_not_streaks():
+    from vinread.segment import blob_response
+    img = _brushed(200, 300)
+    for x in range(40, 260, 12):
+        cv2.circle(img, (x, 100), 3, 60, -1)
+    dark = blob_response(img, 2.0, "dark")
+    on_dots = np.array([dark[98:103, x - 2:x + 3].max() for x in range(40, 260, 12)])
+    off = np.percentile(dark[:60], 99)
+    assert np.median(on_dots) > 6 * off
+    # light spots are the other polarity
+    assert blob_response(255 - img, 2.0, "light")[98:103, 38:43].max() == pytest.approx(on_dots[0], rel=1e-3)
+
+
+def test_dot_peen_line_on_brushed_metal_is_found_as_dots():
+    img = cv2.cvtColor(_brushed(600, 1150, seed=3), cv2.COLOR_GRAY2BGR)
+    boxes = draw_line(img, VIN, 60, 320, 2.4, 60, 70, 7, dots=True)
+    lines = find_lines(img)
+    line = vin_line(lines, boxes)
+    assert line.source == "dots"

@@ -61,7 +61,7 @@ def test_augment_keeps_uint8():
         assert out.dtype == np.uint8 and out.ndim == 2
 
 
-@pytest.mark.parametrize("source", data.SOURCES)
+@pytest.mark.parametrize("source", render.STYLES)
 def test_make_glyphs(source):
     n = 2 * NUM_CLASSES
     X, y = data.make_glyphs(source, n, seed=3)
@@ -112,3 +112,29 @@ def test_similarity_tells_a_kept_glyph_from_a_lost_one():
     assert similarity(a, a) == pytest.approx(1.0, abs=1e-6)
     assert similarity(a, draw("E", dx=3)) > 0.9
     assert similarity(a, draw("-")) < MIN_SIMILARITY
+
+
+def test_scene_crops_are_the_vins_glyphs():
+    """Glyphs cut from a rendered sticker carry the VIN's letters in order, and the shipped
+    model reads most of them as those letters (the crops sit on the right glyphs)."""
+    from train.scene_crops import cut_scene
+    from train.scenes import render_scene
+    from vinread.pipeline import Reader
+    scene = render_scene("sticker", 7)
+    glyphs, labels, rejects = cut_scene(scene, np.random.default_rng(0))
+    assert len(glyphs) == len(labels) >= 15 and 1 <= len(rejects) <= 2
+    rest = iter(scene.vin)                  # the labels are the VIN's letters, in order
+    assert all(ALPHABET[k] in rest for k in labels)
+    X = np.stack(glyphs + rejects)
+    assert X.dtype == np.float32 and X.shape[1:] == (28, 28) and X.min() >= 0 and X.max() <= 1
+    probs, glyph = Reader().model.predict(X[:, :, :, None])
+    assert (probs[:len(labels)].argmax(1) == np.array(labels)).mean() >= 0.85
+    assert glyph[len(labels):].mean() < glyph[:len(labels)].mean()
+
+
+def test_scene_source_mixes_glyphs_and_rejects():
+    X, y = data._make_chunk(("scene", 5, 0, 60, 0))
+    assert X.shape == (60, 28, 28) and (y == data.REJECT_LABEL).sum() >= 2
+    assert np.all(y < NUM_CLASSES)
+    X2, y2 = data._make_chunk(("scene", 5, 0, 60, 0))
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)

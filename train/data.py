@@ -16,16 +16,20 @@ import numpy as np
 
 from train import augment as aug
 from train import render
+from train.scene_crops import scene_glyphs
 from vinread.alphabet import ALPHABET, NUM_CLASSES
 from vinread.normalize import BlankGlyphError, normalize_glyph
 
-SOURCES = ("printed", "dotpeen", "engraved", "handwriting")
+SOURCES = ("printed", "dotpeen", "engraved", "handwriting", "scene")
+"""``scene``: glyphs cut out of whole rendered VIN photos (:mod:`train.scene_crops`), about one
+in ten of them a reject (a crop straddling two glyphs or holding both)."""
 CHUNK = 256
 """Samples per work unit; part of the seed derivation, so changing it changes the data."""
 REJECT_LABEL = -1
 
 _KIND_CODE = {s: i for i, s in enumerate(SOURCES)} | {"reject": len(SOURCES)}
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
+"""Augmentation strength per rendered source (scene crops carry the photo's own degradations)."""
 _MAX_TRIES = 20
 MAX_INK_MEAN = 0.4
 """A normalised glyph whose mean exceeds this is a solid block (polarity lost), not a sample."""
@@ -103,10 +107,22 @@ def _make_chunk(task: tuple[str, int, int, int, int]) -> tuple[np.ndarray, np.nd
         for i in range(k):
             X[i] = _one_reject(rng)
         return X, np.full(k, REJECT_LABEL, np.int64)
+    if kind == "scene":
+        return _scene_chunk(rng, k)
     y = (np.arange(start, start + k) % NUM_CLASSES).astype(np.int64)
     for i in range(k):
         X[i] = _one_glyph(ALPHABET[y[i]], kind, rng)
     return X, y
+
+
+def _scene_chunk(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` samples cut from rendered scenes: their glyphs and (label -1) their rejects."""
+    X, y = [], []
+    while len(y) < k:
+        glyphs, labels, rejects = scene_glyphs(rng)
+        X += glyphs + rejects
+        y += labels + [REJECT_LABEL] * len(rejects)
+    return np.stack(X[:k]).astype(np.float32), np.array(y[:k], np.int64)
 
 
 def _tasks(kind: str, n: int, seed: int) -> list[tuple[str, int, int, int, int]]:
@@ -143,6 +159,9 @@ def _run(tasks, workers: int, label: str = "") -> list[tuple[np.ndarray, np.ndar
 def make_glyphs(source: str, n: int, seed: int, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``n`` normalised glyphs of one source, class-balanced (counts differ by at most 1 per chunk).
 
+    ``scene`` glyphs follow the VINs' own letters and drop the rejects cut with them, so
+    they are fewer than ``n`` and not balanced.
+
     Returns X (n, 28, 28) float32 in [0, 1] and y (n,) int64 class indices;
     the same ``seed`` gives identical arrays whatever ``workers`` is.
     """
@@ -154,7 +173,8 @@ def make_glyphs(source: str, n: int, seed: int, workers: int = 1) -> tuple[np.nd
     X = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts])
     order = np.random.default_rng([int(seed), 99]).permutation(n)
-    return X[order], y[order]
+    X, y = X[order], y[order]
+    return X[y >= 0], y[y >= 0]          # scene chunks also hold rejects
 
 
 def make_rejects(n: int, seed: int, workers: int = 1) -> np.ndarray:

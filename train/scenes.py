@@ -83,6 +83,7 @@ class Scene:
     variant: str | None
     boxes: list[tuple[int, int, int, int]] = field(default_factory=list)  # 17 x (x, y, w, h)
     angle: float = 0.0                 # VIN line angle in degrees; image y down, + = clockwise
+    quads: np.ndarray | None = field(default=None, repr=False)  # 17 x 4 x 2 ink corners TL, TR, BR, BL
 
     def meta(self, file: str = "") -> dict:
         """The JSON record the CLI writes next to the image."""
@@ -855,7 +856,7 @@ def render_scene(kind: str, seed: int, vin: str | None = None, variant: str | No
         boxes.append((x0, y0, x1 - x0, y1 - y0))
     c = q.mean(1)
     ang = float(np.degrees(np.arctan2(c[-1, 1] - c[0, 1], c[-1, 0] - c[0, 0])))
-    return Scene(img, vin, kind, variant, boxes, ang)
+    return Scene(img, vin, kind, variant, boxes, ang, q.astype(np.float32))
 
 
 # ----------------------------------------------------------------------- CLI

@@ -268,6 +268,117 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     return out
 
 
+def blob_response(img: np.ndarray, sigma: float, polarity: str) -> np.ndarray:
+    """Round-spot strength: the determinant of the Hessian at scale ``sigma`` where both
+    curvatures have the ink's sign (dark spots: a minimum; light spots: a maximum), else 0.
+
+    Parameters
+    ----------
+    img : (H, W) gray array.
+    sigma : the spots' scale in pixels (about their radius).
+    polarity : ``"dark"`` or ``"light"`` spots.
+
+    Returns
+    -------
+    (H, W) float32, >= 0. Dot-peen dots answer strongly; the streaks of brushed or
+    grainy metal are lines, not spots (one curvature near zero), and barely answer.
+    """
+    return _blob_responses(img, sigma)[polarity]
+
+
+def _blob_responses(img: np.ndarray, sigma: float) -> dict[str, np.ndarray]:
+    """:func:`blob_response` for both polarities from one Hessian."""
+    g = cv2.GaussianBlur(img.astype(np.float32), (0, 0), sigma)
+    dxx = cv2.Sobel(g, cv2.CV_32F, 2, 0, ksize=3)
+    dyy = cv2.Sobel(g, cv2.CV_32F, 0, 2, ksize=3)
+    dxy = cv2.Sobel(g, cv2.CV_32F, 1, 1, ksize=3)
+    det = dxx * dyy - dxy * dxy
+    det[det < 0] = 0
+    trace = dxx + dyy
+    return {"dark": np.where(trace > 0, det, 0.0).astype(np.float32),
+            "light": np.where(trace < 0, det, 0.0).astype(np.float32)}
+
+
+DOT_SIGMAS = (1.5, 3.0)
+"""Scales (working pixels) at which dot-peen dots are looked for."""
+DOT_CONTRAST = 6.0
+"""A dot's blob response is at least this many times the image's 99th percentile (text
+covers far less than 1 % of a photo; the grain that reaches the percentile does not)."""
+DOT_REACH = 2.0
+"""Dot masks are closed with a disc of this many dot spacings, so a glyph's dots merge."""
+DOT_GAP = 0.12
+"""In a dot-peen line, empty column runs narrower than this many glyph heights lie between
+columns of dots of one glyph, not between glyphs."""
+
+
+def _dot_binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+    """Dot-peen masks: strong round spots, closed into strokes (only where many similar dots are)."""
+    out = []
+    for sigma in DOT_SIGMAS:
+        for pol, resp in _blob_responses(work, sigma).items():
+            spots = ((resp > DOT_CONTRAST * max(float(np.percentile(resp, 99)), 1e-3)) * 255).astype(np.uint8)
+            _, _, stats, cents = cv2.connectedComponentsWithStats(spots, connectivity=8)
+            closed = _dot_mask(spots, stats[1:], cents[1:], DOT_REACH)
+            if closed is not None:
+                out.append(("dots", pol, closed))
+    return out
+
+
+def _blob_lines(mask: np.ndarray, polarity: str, source: str, hmin: float) -> list[_RawLine]:
+    """Text lines of a clean mask whose glyphs come in fragments: close along the line,
+    and each long, thin blob is a line (its ink's extent across it is the glyph height)."""
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if n < 2:
+        return []
+    tall = stats[1:, 3][stats[1:, 3] >= hmin]
+    if len(tall) == 0:
+        return []
+    kx = _odd(float(np.percentile(tall, 90)))     # about a glyph height: bridges glyphs, not lines
+    joined = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (kx, 3)))
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+    out = []
+    for i in range(1, n):
+        x, y, w, h, area = stats[i]
+        if w < 5 * hmin or area < 5 * hmin * hmin:
+            continue
+        ys, xs = np.nonzero((lab[y:y + h, x:x + w] == i) & (mask[y:y + h, x:x + w] > 0))
+        if len(xs) < 20:
+            continue
+        pts = np.stack([xs + x, ys + y], 1).astype(np.float64)
+        # the line through the blob: the middle of the ink in each glyph-wide slice
+        # (robust to noise stuck to the blob, unlike a fit to all its pixels)
+        step = max(2, kx)
+        bins = ((pts[:, 0] - x) // step).astype(int)
+        cols = [(pts[bins == k, 0].mean(), np.median(pts[bins == k, 1])) for k in np.unique(bins)]
+        if len(cols) < 3:
+            continue
+        cx_, cy_ = np.array(cols).T
+        slope = float(np.polyfit(cx_, cy_, 1)[0])
+        dx, dy = 1.0 / np.hypot(1.0, slope), slope / np.hypot(1.0, slope)
+        mx, my = pts.mean(0)
+        if dx < 0:
+            dx, dy = -dx, -dy
+        ang = float(np.arctan2(dy, dx))
+        if abs(ang) > np.deg2rad(30):
+            continue
+        u = (pts[:, 0] - mx) * dx + (pts[:, 1] - my) * dy
+        v = -(pts[:, 0] - mx) * dy + (pts[:, 1] - my) * dx
+        u0, u1 = u.min(), u.max()
+        v0, v1 = np.percentile(v, [1, 99])
+        height, length = float(v1 - v0), float(u1 - u0)
+        if height < hmin or length < 5 * height:
+            continue
+        cu, cv_ = (u0 + u1) / 2, (v0 + v1) / 2
+        ccx, ccy = mx + cu * dx - cv_ * dy, my + cu * dy + cv_ * dx
+        dirs = np.array([[dx, dy], [-dy, dx]])
+        quad = np.array([[ccx, ccy]]) + np.array([[-length / 2, -height / 2], [length / 2, -height / 2],
+                                                  [length / 2, height / 2], [-length / 2, height / 2]]) @ dirs
+        score = min(length / height, 17.0)
+        out.append(_RawLine(ccx, ccy, ang, length, height, int(round(length / height)), polarity, source,
+                            score, quad))
+    return out
+
+
 def _pairs_within(pts: np.ndarray, radius) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(a, b)``, ``a != b``, of points closer than ``radius`` (scalar or per point ``a``).
 
@@ -309,7 +420,8 @@ def _components_of(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.unique(roots, return_inverse=True)[1]
 
 
-def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray) -> np.ndarray | None:
+def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray,
+              reach: float = 1.2) -> np.ndarray | None:
     """Close a mask whose text is made of dots (dot-peen, dot matrix), or None.
 
     Looks for many small compact blobs of similar size; closes the mask with a
@@ -330,7 +442,7 @@ def _dot_mask(mask: np.ndarray, stats: np.ndarray, centroids: np.ndarray) -> np.
     if near.sum() < 60:
         return None
     spacing = float(np.median(nn[near]))
-    k = _odd(spacing * 1.2)
+    k = _odd(spacing * reach)
     if k < 3:
         return None
     ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
@@ -522,8 +634,9 @@ def _warp(gray: np.ndarray, M: np.ndarray, W: int, S: int) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
-def _strip_ink(strip: np.ndarray, polarity: str) -> tuple[np.ndarray, str]:
-    """Binarise an upright strip (glyph height ~STRIP_H); returns (bool ink, polarity)."""
+def _strip_ink(strip: np.ndarray, polarity: str, source: str = "") -> tuple[np.ndarray, str]:
+    """Binarise an upright strip (glyph height ~STRIP_H); returns (bool ink, polarity).
+    Lines found as dots (``source`` ``"dots"``) are binarised as dots again."""
     S, W = strip.shape
     f = strip.astype(np.float32)
     if polarity == "edge":
@@ -539,6 +652,13 @@ def _strip_ink(strip: np.ndarray, polarity: str) -> tuple[np.ndarray, str]:
         bg = float(np.median(f[mid]))
         # for engraved metal, the glyph face is usually the extreme side
         polarity = "light" if inside > bg else "dark"
+        return ink.astype(bool), polarity
+    if source == "dots":
+        # dots at the strip's scale: a dot-peen glyph is about 7 dots tall
+        resp = blob_response(strip, STRIP_H / 20, polarity)
+        spots = resp > 0.1 * max(float(np.percentile(resp, 99.5)), 1e-3)
+        k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (_odd(STRIP_H / 6), _odd(STRIP_H / 6)))
+        ink = cv2.morphologyEx(spots.astype(np.uint8), cv2.MORPH_CLOSE, k)
         return ink.astype(bool), polarity
     blk = _odd(1.5 * STRIP_H)
     f = cv2.GaussianBlur(f, (3, 3), 0)
@@ -574,20 +694,21 @@ def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
     return int(t), int(b + 1)
 
 
-def _pieces(ink: np.ndarray, band: tuple[int, int]) -> np.ndarray:
-    """Over-segment the band into column pieces ``[x0, x1)``."""
+def _pieces(ink: np.ndarray, band: tuple[int, int], gap: float = 1 / 12) -> np.ndarray:
+    """Over-segment the band into column pieces ``[x0, x1)``; empty column runs narrower
+    than ``gap`` x the band's height (broken strokes, dot columns) do not separate pieces."""
     t, b = band
     H = b - t
     sub = ink[t:b]
     col = sub.sum(0).astype(np.float32)
     on = col > 0
-    # close tiny gaps (broken strokes, dot columns) of up to ~H/12
-    g = max(1, H // 12)
+    g = max(1, int(H * gap))
     if g > 0:
         on = cv2.morphologyEx(on.astype(np.uint8)[None], cv2.MORPH_CLOSE,
                               np.ones((1, g + 1), np.uint8))[0].astype(bool)
     out = []
-    smooth = np.convolve(col, np.ones(3) / 3, mode="same")
+    k = max(3, 2 * g - 1) if g > H // 12 else 3      # dot lines: smooth over the dot columns
+    smooth = np.convolve(col, np.ones(k) / k, mode="same")
     for s, e in runs(on):
         seg = sub[:, s:e]
         ys = np.nonzero(seg.any(1))[0]
@@ -666,7 +787,7 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     if W < 4 * STRIP_H or W > 200 * STRIP_H:
         return None
     strip = _warp(gray, M, W, S1)
-    ink, pol = _strip_ink(strip, raw.polarity)
+    ink, pol = _strip_ink(strip, raw.polarity, raw.source)
     band = _band(ink, pad // 2, W - pad // 2)
     if band is None:
         return None
@@ -688,11 +809,11 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     if W < 4 * STRIP_H:
         return None
     strip = _warp(gray, M, W, S)
-    ink, pol2 = _strip_ink(strip, raw.polarity)
+    ink, pol2 = _strip_ink(strip, raw.polarity, raw.source)
     pol = pol2 if raw.polarity == "edge" else raw.polarity
     m = int(0.1 * STRIP_H)
     band = (max(0, S // 2 - STRIP_H // 2 - m // 2), min(S, S // 2 + STRIP_H // 2 + m // 2))
-    pieces = _pieces(ink, band)
+    pieces = _pieces(ink, band, DOT_GAP if raw.source == "dots" else 1 / 12)
     pieces = _trim(pieces, ext - STRIP_H // 2, W - ext + STRIP_H // 2)
     if len(pieces) < 1:
         return None
@@ -747,6 +868,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     hmin = max(7.0, 0.006 * long)
     hmax = 0.8 * min(work.shape)
     raws: list[_RawLine] = []
+    for name, pol, mask in _dot_binarisations(work):
+        raws += _blob_lines(mask, pol, name, hmin)
     for name, pol, mask in _binarisations(work):
         _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         found = [(name, stats[1:])]
@@ -772,7 +895,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     for r in raws:
         if len(kept) >= 2 * max_lines:
             break
-        if any(k.polarity == r.polarity and abs(np.log(k.height / r.height)) < 0.4
+        if any(k.polarity == r.polarity and _same_kind(k.source, r.source)
+               and abs(np.log(k.height / r.height)) < 0.4
                and _poly_overlap(k.quad, r.quad) > 0.5 for k in kept):
             continue
         kept.append(r)
@@ -782,16 +906,23 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
         made.append((line.quality * min(r.score, 25.0), line))
     made.sort(key=lambda t: -t[0])
     lines: list[Line] = []
-    quads: list[tuple[str, np.ndarray]] = []
+    quads: list[tuple[str, str, np.ndarray]] = []
     for _, line in made:
         q = _line_quad(line)
-        if any(p == line.polarity and _poly_overlap(q, o) > 0.6 for p, o in quads):
+        if any(p == line.polarity and _same_kind(src, line.source) and _poly_overlap(q, o) > 0.6
+               for p, src, o in quads):
             continue
-        quads.append((line.polarity, q))
+        quads.append((line.polarity, line.source, q))
         lines.append(line)
         if len(lines) >= max_lines:
             break
     return lines
+
+
+def _same_kind(a: str, b: str) -> bool:
+    """Whether two lines' sources cut glyphs alike: lines found as dots are pieced from the
+    dots, the others from the strip's own thresholds, so a dot line never hides another."""
+    return (a == "dots") == (b == "dots")
 
 
 def _line_quad(line: Line) -> np.ndarray:
@@ -917,7 +1048,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     skip_cost = np.array([skip_penalty - np.log(1 - single.get(i, 0.0) + eps) for i in range(P)])
     # boundary after piece i cuts through ink?
     cut_cost = np.zeros(P)
-    if line.ink is not None:
+    if line.ink is not None and line.source != "dots":   # dot glyphs sit as close as their dots
         band_ink = line.ink[t:b]
         for i in range(P - 1):
             if xs1[i] >= xs0[i + 1]:
