@@ -91,13 +91,6 @@ def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
     return sorted(pairs, key=lambda tb: tb[0] - tb[1])
 
 
-def _shear(x: np.ndarray, k: float, mid: float) -> np.ndarray:
-    """Shift row ``y`` of a (S, W) image by ``k (y - mid)`` columns (upright a slanted side)."""
-    M = np.array([[1.0, k, -k * mid], [0.0, 1.0, 0.0]])
-    return cv2.warpAffine(x, M, (x.shape[1], x.shape[0]), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-
-
 def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
            core: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
     """A row of ``n`` boxes in an upright ruling mask (S, W) bool: (n, 2) inner columns at
@@ -108,10 +101,17 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
     overlapping ``core`` most is kept.
     """
     t, b = rows
-    band = cv2.dilate(ruling[t:b].astype(np.uint8) * 255, np.ones((1, 3), np.uint8))
+    band = cv2.dilate(ruling[t:b].astype(np.uint8), np.ones((1, 3), np.uint8))
     # perspective slants the sides, each by its own amount: a column's coverage is
-    # the best over a range of shears about the band's middle
-    cover = np.array([_shear(band, k, (b - t) / 2).mean(0) / 255 for k in SHEARS])
+    # the best over a range of shears about the band's middle (row y shifted by
+    # k (y - mid) columns, every ink pixel counted where it lands)
+    ys, xs = np.nonzero(band)
+    W = band.shape[1]
+    cover = np.zeros((len(SHEARS), W))
+    for i, k in enumerate(SHEARS):
+        to = np.rint(xs - k * (ys - (b - t) / 2)).astype(np.int64)
+        ok = (to >= 0) & (to < W)
+        cover[i] = np.bincount(to[ok], minlength=W)[:W] / (b - t)
     wide = cover.max(0)
     lean = np.asarray(SHEARS)[cover.argmax(0)]
     sides = [(a + 1, z - 1) for a, z in runs(wide >= RULE_COVER)]

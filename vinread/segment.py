@@ -673,7 +673,10 @@ def _strip_ink(strip: np.ndarray, polarity: str, source: str = "") -> tuple[np.n
 def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
     """Rows of the glyph band: the run of well-inked rows around the middle."""
     S = ink.shape[0]
-    prof = ink[:, x0:x1].mean(1)
+    # rules (a plate's border, an underline) are ink far wider than any glyph: not the band
+    u8 = ink[:, x0:x1].astype(np.uint8)
+    rules = cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((1, 2 * STRIP_H), np.uint8))
+    prof = (u8 & (1 - rules)).mean(1)
     prof = np.convolve(prof, np.ones(3) / 3, mode="same")
     c = S // 2
     lo_win, hi_win = max(0, c - STRIP_H), min(S, c + STRIP_H)
