@@ -53,13 +53,15 @@ def score(rows: list[dict]) -> dict:
 @click.option("--kinds", default=None, help="Comma-separated scene kinds [default: all].")
 @click.option("--turn", type=click.Choice(["0", "90", "180", "270"]), default="0",
               help="Turn every photo clockwise by this many degrees before reading it.")
+@click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A .tflite glyph model [default: the shipped one].")
 @click.option("-v", "--verbose", is_flag=True, help="Print each miss on stderr.")
-def main(per_kind, seed, real, json_out, kinds, turn, verbose):
+def main(per_kind, seed, real, json_out, kinds, turn, model, verbose):
     """Run vinread over the benchmark sets and print a table."""
     from vinread import Reader
     from vinread.images import load_image
 
-    reader = Reader()
+    reader = Reader(model)
     rows = []
     items = sets.write_scenes(HERE / "out" / "scenes", per_kind, seed) if per_kind else []
     if kinds:
