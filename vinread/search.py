@@ -149,6 +149,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             # (for the "another VIN" warning), and only a few of them
             if second_looks <= 0:
                 break
+            if line.source == "dots":          # the fallback pass: not needed once a line read surely
+                continue
             if abs(np.log(line.height / sure_line.height)) > 0.25 or \
                     vin_windows(line.pieces, LENGTH).sum() > 2 * LENGTH:
                 continue

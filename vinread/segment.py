@@ -907,7 +907,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
         if line is None or len(line.pieces) < min_pieces:
             continue
         made.append((line.quality * min(r.score, 25.0), line))
-    made.sort(key=lambda t: -t[0])
+    # dot lines are the fallback for grain that hides the dots from the thresholds: last
+    made.sort(key=lambda t: (t[1].source == "dots", -t[0]))
     lines: list[Line] = []
     quads: list[tuple[str, str, np.ndarray]] = []
     for _, line in made:
