@@ -356,9 +356,7 @@ def _blob_lines(mask: np.ndarray, polarity: str, source: str, hmin: float) -> li
         slope = float(np.polyfit(cx_, cy_, 1)[0])
         dx, dy = 1.0 / np.hypot(1.0, slope), slope / np.hypot(1.0, slope)
         mx, my = pts.mean(0)
-        if dx < 0:
-            dx, dy = -dx, -dy
-        ang = float(np.arctan2(dy, dx))
+        ang = float(np.arctan(slope))
         if abs(ang) > np.deg2rad(30):
             continue
         u = (pts[:, 0] - mx) * dx + (pts[:, 1] - my) * dy
@@ -370,9 +368,7 @@ def _blob_lines(mask: np.ndarray, polarity: str, source: str, hmin: float) -> li
             continue
         cu, cv_ = (u0 + u1) / 2, (v0 + v1) / 2
         ccx, ccy = mx + cu * dx - cv_ * dy, my + cu * dy + cv_ * dx
-        dirs = np.array([[dx, dy], [-dy, dx]])
-        quad = np.array([[ccx, ccy]]) + np.array([[-length / 2, -height / 2], [length / 2, -height / 2],
-                                                  [length / 2, height / 2], [-length / 2, height / 2]]) @ dirs
+        quad = _rect_quad(ccx, ccy, dx, dy, length, height / 2)
         score = min(length / height, 17.0)
         out.append(_RawLine(ccx, ccy, ang, length, height, int(round(length / height)), polarity, source,
                             score, quad))
@@ -574,6 +570,13 @@ def _chain(stats: np.ndarray) -> list[np.ndarray]:
     return chains
 
 
+def _rect_quad(cx: float, cy: float, c: float, sn: float, length: float, half_h: float) -> np.ndarray:
+    """(4, 2) corners of a rectangle centred at ``(cx, cy)`` along direction ``(c, sn)``."""
+    dirs = np.array([[c, sn], [-sn, c]])
+    return np.array([[cx, cy]]) + np.array([[-length / 2, -half_h], [length / 2, -half_h],
+                                            [length / 2, half_h], [-length / 2, half_h]]) @ dirs
+
+
 def _fit_line(stats: np.ndarray, idx: np.ndarray, polarity: str, source: str) -> _RawLine | None:
     s = stats[idx].astype(np.float64)
     x, y, w, h = s[:, 0], s[:, 1], s[:, 2], s[:, 3]
@@ -597,9 +600,7 @@ def _fit_line(stats: np.ndarray, idx: np.ndarray, polarity: str, source: str) ->
     ccx, ccy = mx + centre_u * c, my + centre_u * sn
     length = u1 - u0
     hh = H * 0.5 + float(np.median(np.abs(v)))
-    dirs = np.array([[c, sn], [-sn, c]])
-    quad = np.array([[ccx, ccy]]) + np.array([[-length / 2, -hh], [length / 2, -hh],
-                                              [length / 2, hh], [-length / 2, hh]]) @ dirs
+    quad = _rect_quad(ccx, ccy, c, sn, length, hh)
     # score: many glyph-like boxes of regular height and pitch
     hcv = float(np.std(h) / max(H, 1))
     score = len(idx) * (1.0 / (1.0 + 2 * hcv))
