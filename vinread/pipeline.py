@@ -209,8 +209,31 @@ class Reader:
         return report.valid and report.check_digit_ok is not False and \
             min(decision.char_probs) >= self.low_confidence
 
+    def _turns_to_try(self, upright) -> list[int]:
+        """Which turns of the photo to read, given its upright reading (or None).
+
+        With no upright reading, or only a weak one (score below :data:`WEAK_SCORE`), every
+        turn. Otherwise only a half turn, and only when the upright reading's own crops,
+        each turned 180 degrees and taken in reverse order, read nearly as well as upright
+        or better (:data:`FLIP_MARGIN`): text upside down reads as glyphs too, but worse.
+        The test costs a batch of 34 crops instead of three whole reads of the photo.
+        """
+        from .orient import TURNS
+        from .search import score_reading
+
+        if upright is None or upright.score < WEAK_SCORE or not upright.crops:
+            return list(TURNS)
+        crops = list(upright.crops)
+        flipped = [np.ascontiguousarray(np.rot90(c, 2)) for c in crops[::-1]]
+        probs, glyph = self.score_crops(crops + flipped, upright.polarity)
+        n = len(crops)
+        as_read = score_reading(probs[:n], glyph[:n])[0]
+        turned = score_reading(probs[n:], glyph[n:])[0]
+        return [180] if as_read - turned < FLIP_MARGIN else []
+
     def _best_turned(self, arr: np.ndarray, upright):
-        """The best reading over the photo turned by 90, 270 and 180 degrees (and ``upright``).
+        """The best reading over the photo turned by 90, 270 and 180 degrees (and ``upright``),
+        as far as :meth:`_turns_to_try` says those are worth reading.
 
         Boxes come back in the photo's pixels; ``angle`` includes the turn.
         """
@@ -218,7 +241,7 @@ class Reader:
         from .search import best_hypothesis
 
         best = upright
-        for angle in TURNS:
+        for angle in self._turns_to_try(upright):
             hyp = best_hypothesis(rotate(arr, angle), self)
             if hyp is None or (best is not None and hyp.score <= best.score):
                 continue
@@ -272,6 +295,16 @@ class Reader:
             result.warnings.insert(0, report.error)
         return result
 
+
+WEAK_SCORE = -35.0
+"""An upright reading scoring below this (:func:`vinread.search.score_reading` plus the
+segmentation's costs; sure readings score above -10) is so doubtful that the photo is also
+read turned a quarter either way."""
+
+FLIP_MARGIN = 7.0
+"""The photo is read turned 180 degrees unless its upright reading outscores the same crops
+turned over by this much (measured on generated scenes: upright text by 7 to 28, upside-down
+text mostly by less than 6, often by a negative amount)."""
 
 _DEFAULT: Reader | None = None
 

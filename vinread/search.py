@@ -127,6 +127,35 @@ def _same_box(a, b) -> bool:
     return ix > 0 and iy > 0 and ix * iy > 0.5 * min(a[2] * a[3], b[2] * b[3])
 
 
+def _same_row(a, b) -> bool:
+    """Whether two lines (of different binarisations, say) lie on one text row: same glyph
+    height, same angle, and each one's centre on the other's axis. Only one of them need be
+    searched for a row of boxes around it (:func:`~vinread.comb.find_comb` frames the row
+    over tens of glyph heights either way)."""
+    if abs(np.log(a.height / b.height)) > 0.25 or abs(a.angle - b.angle) > 3.0:
+        return False
+    (ax, ay), (bx, by) = (_centre(ln) for ln in (a, b))
+    t = np.deg2rad(a.angle)
+    across = abs(-(bx - ax) * np.sin(t) + (by - ay) * np.cos(t))
+    return bool(across < 0.5 * min(a.height, b.height))
+
+
+def _centre(line) -> tuple[float, float]:
+    """The middle of a line's pieces, at mid band, in image coordinates."""
+    x = (float(line.pieces[0, 0]) + float(line.pieces[-1, 1])) / 2
+    y = (line.band[0] + line.band[1]) / 2
+    return tuple(np.asarray(line.strip_to_image, np.float64) @ np.array([x, y, 1.0]))
+
+
+def _ranked_lines(image: np.ndarray, max_lines: int, unsure):
+    """Lines to decode, best first: the threshold pass's, then, only while ``unsure()`` holds
+    once those are read, the dot pass's (the fallback for dot-peen lost in grain)."""
+    lines = find_lines(image, passes=("threshold",))[:max_lines]
+    yield from lines
+    if len(lines) < max_lines and unsure():
+        yield from find_lines(image, passes=("dots",))[:max_lines - len(lines)]
+
+
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
@@ -141,23 +170,25 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     found: list[Candidate] = []
     gray = _gray(image)
     combs: list[tuple[int, int, int, int]] = []
+    combed: list = []                   # lines around which a row of boxes was looked for
     sure_line = None
     second_looks = SECOND_LOOKS
-    for i, line in enumerate(find_lines(image)[:max_lines]):
+    for i, line in enumerate(_ranked_lines(image, max_lines, lambda: sure_line is None)):
         if sure_line is not None:
             # a sure VIN was read: only lines that could be a second VIN like it are read
             # (for the "another VIN" warning), and only a few of them
             if second_looks <= 0:
                 break
-            if line.source == "dots":          # the fallback pass: not needed once a line read surely
-                continue
             if abs(np.log(line.height / sure_line.height)) > 0.25 or \
                     vin_windows(line.pieces, LENGTH).sum() > 2 * LENGTH:
                 continue
             second_looks -= 1
         sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
-        comb = find_comb(gray, line, LENGTH)
+        comb = None
+        if not any(_same_row(line, other) for other in combed):
+            combed.append(line)
+            comb = find_comb(gray, line, LENGTH)
         first_box = comb.box(*comb.cells[0]) if comb is not None else None
         if comb is not None and not any(_same_box(first_box, b) for b in combs):
             combs.append(first_box)

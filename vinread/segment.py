@@ -849,7 +849,14 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
 # Public: find_lines
 # --------------------------------------------------------------------------- #
 
-def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES) -> list[Line]:
+PASSES = ("threshold", "dots")
+"""Binarisation passes of :func:`find_lines`: ``threshold`` (global, adaptive, low-pass and
+edge masks of both polarities) and ``dots`` (round-spot masks for dot-peen in grain, the
+fallback: its lines rank after the others)."""
+
+
+def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES,
+               passes: Sequence[str] = PASSES) -> list[Line]:
     """Find candidate text lines that could hold a VIN.
 
     Parameters
@@ -859,6 +866,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     min_pieces : lines with fewer pieces cannot hold ``min_pieces`` glyphs and
         are dropped (use a small value to see every text line).
     max_lines : at most this many lines, best first.
+    passes : which of :data:`PASSES` to run (the search runs ``dots`` only when
+        the threshold lines gave no sure reading).
 
     Returns
     -------
@@ -871,10 +880,14 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     long = max(work.shape)
     hmin = max(7.0, 0.006 * long)
     hmax = 0.8 * min(work.shape)
+    unknown = set(passes) - set(PASSES)
+    if unknown:
+        raise ValueError(f"unknown passes {sorted(unknown)}; choose from {PASSES}")
     raws: list[_RawLine] = []
-    for name, pol, mask in _dot_binarisations(work):
-        raws += _blob_lines(mask, pol, name, hmin)
-    for name, pol, mask in _binarisations(work):
+    if "dots" in passes:
+        for name, pol, mask in _dot_binarisations(work):
+            raws += _blob_lines(mask, pol, name, hmin)
+    for name, pol, mask in (_binarisations(work) if "threshold" in passes else []):
         _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         found = [(name, stats[1:])]
         dm = _dot_mask(mask, stats[1:], cents[1:]) if name == "adaptive" else None
