@@ -31,6 +31,10 @@ _KIND_CODE = {s: i for i, s in enumerate(SOURCES)} | {"reject": len(SOURCES)}
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
 """Augmentation strength per rendered source (scene crops carry the photo's own degradations)."""
 _MAX_TRIES = 20
+ONE_SIDED = {"engraved": 0.5}
+"""Share of a source normalised in a fixed random polarity rather than the auto one: a stamped
+groove lit from the side is light on one wall and dark on the other, and the segmenter reads its
+line in whichever polarity found it, so the model must read either wall alone."""
 MAX_INK_MEAN = 0.4
 """A normalised glyph whose mean exceeds this is a solid block (polarity lost), not a sample."""
 
@@ -62,9 +66,12 @@ def _one_glyph(char: str, source: str, rng: np.random.Generator) -> np.ndarray:
         def neighbour(h, _s=nb_style):
             return render.render_char(str(rng.choice(list(ALPHABET))), _s, rng, h)
         augmented = aug.shrink(aug.augment(img, rng, _STRENGTH[source], neighbour=neighbour))
+        polarity = "auto"
+        if source in ONE_SIDED and rng.random() < ONE_SIDED[source]:
+            polarity = str(rng.choice(["dark", "light"]))
         try:
-            x = normalize_glyph(augmented)
-            clean = normalize_glyph(img)
+            x = normalize_glyph(augmented, polarity)
+            clean = normalize_glyph(img, polarity)
         except (BlankGlyphError, ValueError):  # ValueError: normalize_glyph on dust-only crops
             continue
         if x.mean() < MAX_INK_MEAN and similarity(x, clean) >= MIN_SIMILARITY:

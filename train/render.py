@@ -376,8 +376,8 @@ def _render_engraved(char, rng, height):
     sign = 1.0 if rng.random() < 0.75 else -1.0  # stamped in / embossed out
     level = rng.uniform(0.35, 0.75)
     g = _metal_ground(ink.shape, rng, level)
-    groove = rng.uniform(0.08, 0.35)  # shadow / dirt in the groove
-    g = g - groove * depth * sign + rng.uniform(0.08, 0.3) * shade * sign
+    groove = rng.uniform(0.0, 0.35)  # shadow / dirt in the groove
+    g = g - groove * depth * sign + rng.uniform(0.08, 0.4) * shade * sign
     return np.clip(g * 255, 0, 255).astype(np.uint8)
 
 

@@ -78,8 +78,13 @@ def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
     """Candidate inner rows ``(top, bottom)`` between two horizontal rules (rows of an upright
     ruling mask (S, W) bool with a long unbroken run of ink), tallest first."""
     u8 = cv2.dilate(ruling.astype(np.uint8), np.ones((3, 1), np.uint8))
-    longest = np.array([max((z - a for a, z in runs(row > 0)), default=0) for row in u8])
-    rules = runs(longest >= MIN_RULE * STRIP_H)
+    # a row holds an unbroken run of ink this long where an erosion as long leaves ink
+    length = int(np.ceil(MIN_RULE * STRIP_H))
+    if length > u8.shape[1]:
+        return []
+    long_run = cv2.erode(u8, np.ones((1, length), np.uint8), anchor=(0, 0),
+                         borderType=cv2.BORDER_CONSTANT, borderValue=0).any(axis=1)
+    rules = runs(long_run)
     pairs = []
     for i, (_, t) in enumerate(rules):
         for b, _ in rules[i + 1:]:
