@@ -100,3 +100,23 @@ def test_debug_pictures_and_barcode_fields(tmp_path):
     assert written == ["sticker.crops.png", "sticker.overlay.png"]
     overlay = cv2.imread(str(tmp_path / "dbg" / "sticker.overlay.png"))
     assert overlay is not None and overlay.shape[0] > 100
+
+
+def test_either_polarity_keeps_each_crops_better_reading(reader):
+    """An engraved groove reads as dark or light ink: "either" scores both in one batch and keeps,
+    per crop, the reading with the higher top probability x glyphness."""
+    crops = []
+    for ch, (ink, ground) in zip("7K3", [(30, 220), (220, 30), (40, 200)]):
+        img = np.full((64, 48), ground, np.uint8)
+        cv2.putText(img, ch, (6, 54), cv2.FONT_HERSHEY_SIMPLEX, 2.0, ink, 5, cv2.LINE_AA)
+        crops.append(img)
+    dark, light = reader.score_crops(crops, "dark"), reader.score_crops(crops, "light")
+    probs, glyph = reader.score_crops(crops, "either")
+    for i in range(len(crops)):
+        scores = [p[i].max() * g[i] for p, g in (dark, light)]
+        want = (dark, light)[int(np.argmax(scores))]
+        np.testing.assert_allclose(probs[i], want[0][i], atol=1e-6)
+        assert glyph[i] == pytest.approx(want[1][i], abs=1e-6)
+    # each crop's own polarity wins: dark ink for 7 and 3, light ink for K
+    assert glyph[1] == pytest.approx(light[1][1], abs=1e-6) and light[1][1] > dark[1][1]
+    assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in probs.argmax(1)) == "7K3"

@@ -7,6 +7,7 @@ normalize_glyph) exercises decode_line; the real model is wired elsewhere.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import cv2
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 
 from vinread.alphabet import ALPHABET
 from vinread.normalize import BlankGlyphError, normalize_glyph
-from vinread.segment import Hypothesis, Line, decode_line, find_lines
+from vinread.segment import Hypothesis, Line, decode_line, find_lines, pick_either, scoring_polarity
 
 VIN = "1HGCM82633A004352"
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -93,6 +94,9 @@ class TemplateScorer:
 
     def __call__(self, crops, polarity="auto"):
         self.calls += 1
+        if polarity == "either":
+            self.calls -= 2
+            return pick_either(self(crops, "dark"), self(crops, "light"))
         n = len(crops)
         probs = np.full((n, len(ALPHABET)), 1.0 / len(ALPHABET))
         glyph = np.zeros(n)
@@ -406,3 +410,14 @@ def test_dot_peen_line_on_brushed_metal_is_found_as_dots():
     lines = find_lines(img)
     line = vin_line(lines, boxes)
     assert line.source == "dots"
+
+
+def test_pick_either_and_edge_lines_scored_both_ways():
+    dark = (np.array([[0.9, 0.1], [0.5, 0.5]]), np.array([0.9, 0.2]))
+    light = (np.array([[0.2, 0.8], [0.1, 0.9]]), np.array([0.5, 0.9]))
+    probs, glyph = pick_either(dark, light)
+    np.testing.assert_allclose(probs, [[0.9, 0.1], [0.1, 0.9]])
+    np.testing.assert_allclose(glyph, [0.9, 0.9])
+    line = SimpleNamespace(source="edge", polarity="dark")
+    assert scoring_polarity(line) == "either"
+    assert scoring_polarity(SimpleNamespace(source="adaptive", polarity="light")) == "light"

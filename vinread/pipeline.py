@@ -21,6 +21,7 @@ from .images import ImageReadError, load_image, read_image
 from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
+from .segment import pick_either
 from .vin import check
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
@@ -60,17 +61,27 @@ class Reader:
 
     # -- scoring used by the segmentation search -------------------------------------------
     def score_crops(self, crops: Sequence[np.ndarray], polarity: str = "auto") -> tuple[np.ndarray, np.ndarray]:
-        """Gray crops -> (probs (N, 33), glyphness (N,)); blank crops get glyphness 0."""
-        batch = np.zeros((len(crops), 28, 28, 1), np.float32)
-        blank = np.zeros(len(crops), bool)
-        for i, crop in enumerate(crops):
+        """Gray crops -> (probs (N, 33), glyphness (N,)); blank crops get glyphness 0.
+
+        ``polarity`` is ``"auto"``, ``"dark"``, ``"light"`` or ``"either"``: each crop is then
+        read both ways and keeps the reading with the higher top probability x glyphness
+        (engraving, where one wall of a groove is lit and the other in shadow).
+        """
+        n = len(crops)
+        both = polarity == "either"
+        polarities = ["dark"] * n + ["light"] * n if both else [polarity] * n
+        batch = np.zeros((len(polarities), 28, 28, 1), np.float32)
+        blank = np.zeros(len(polarities), bool)
+        for i, pol in enumerate(polarities):
             try:
-                batch[i, :, :, 0] = normalize_glyph(crop, polarity)
+                batch[i, :, :, 0] = normalize_glyph(crops[i % n], pol)
             except BlankGlyphError:
                 blank[i] = True
         probs, glyph = self.model.predict(batch)
         glyph[blank] = 0.0
         probs[blank] = 1.0 / probs.shape[1]
+        if both:
+            probs, glyph = pick_either((probs[:n], glyph[:n]), (probs[n:], glyph[n:]))
         return probs, glyph
 
     # -- single glyphs -------------------------------------------------------------------------
@@ -154,7 +165,7 @@ class Reader:
 
         crops = None
         if hyp is not None and hyp.crops:
-            polarity = hyp.polarity
+            polarity = "auto" if hyp.polarity == "either" else hyp.polarity
             crops = np.zeros((len(hyp.crops), 28, 28), np.float32)
             for i, crop in enumerate(hyp.crops):
                 try:

@@ -26,11 +26,12 @@ scorer in one batch.
 
 The scorer protocol::
 
-    scorer(crops: list[(h, w) uint8 gray], polarity: "dark" | "light")
+    scorer(crops: list[(h, w) uint8 gray], polarity: "dark" | "light" | "either")
         -> (probs: (N, 33) float, glyphness: (N,) float in [0, 1])
 
 The scorer is expected to call :func:`vinread.normalize.normalize_glyph`
-with the given polarity. Crops are padded with the strip's background level.
+with the given polarity; for ``"either"`` (lines of :data:`EITHER_SOURCES`)
+with both, keeping each crop's better reading (:func:`pick_either`). Crops are padded with the strip's background level.
 
 Nothing here knows about orientation beyond a small skew: callers that want
 90/180/270 degree photos call :func:`find_lines` on rotated copies.
@@ -152,7 +153,7 @@ class Hypothesis:
     ----------
     boxes : (n, 4) int array of ``(x, y, w, h)`` in original image coordinates.
     crops : list of n (h, w) uint8 gray crops (as given to the scorer).
-    polarity : ``"dark"`` or ``"light"``, as given to the scorer.
+    polarity : ``"dark"``, ``"light"`` or ``"either"``, as given to the scorer.
     score : log score of the path (sum of glyph log scores and penalties).
     line_index : index of the line in the list given to :func:`decode_line`'s caller.
     probs : (n, 33) float class probabilities of the chosen glyphs.
@@ -1054,7 +1055,8 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     if len(spans) < n:
         return []
     crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
-    probs, glyph = scorer(crops, line.polarity)
+    polarity = scoring_polarity(line)
+    probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
     glyph = np.asarray(glyph, np.float64).reshape(len(spans))
     eps = 1e-6
@@ -1198,12 +1200,33 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
         sp = np.array([(xs0[spans[k][0]], xs1[spans[k][1]]) for k in path], np.int32)
         out.append(Hypothesis(
             boxes=np.array([line.span_box(int(a), int(b)) for a, b in sp], np.int32),
-            crops=[crops[k] for k in path], polarity=line.polarity, score=float(sc),
+            crops=[crops[k] for k in path], polarity=polarity, score=float(sc),
             line_index=line_index, probs=probs[list(path)], glyphness=glyph[list(path)],
             spans=sp, penalty=max(0.0, float(sscore_plain[list(path)].sum()) - float(sc))))
         if len(out) >= top:
             break
     return out
+
+
+EITHER_SOURCES = ("edge",)
+"""Lines whose glyphs are scored in both polarities (the scorer keeps each crop's better
+reading): a stamped groove's walls are one lit and one in shadow, so its ink is either."""
+
+
+def pick_either(dark: tuple, light: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """Per crop, the better of its readings as dark ink and as light ink: the one with the
+    higher top probability x glyphness. Each argument and the result are
+    ``(probs (N, 33), glyphness (N,))``."""
+    pd, gd = (np.asarray(a, np.float64) for a in dark)
+    pl, gl = (np.asarray(a, np.float64) for a in light)
+    gd, gl = gd.reshape(-1), gl.reshape(-1)
+    light_wins = pl.max(1) * gl > pd.max(1) * gd
+    return np.where(light_wins[:, None], pl, pd), np.where(light_wins, gl, gd)
+
+
+def scoring_polarity(line: Line) -> str:
+    """The polarity a line's crops are scored in: the line's own, or ``"either"``."""
+    return "either" if line.source in EITHER_SOURCES else line.polarity
 
 
 def vin_windows(pieces: np.ndarray, n: int = 17, min_gap: float = 0.5,
