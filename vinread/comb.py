@@ -16,6 +16,7 @@ Usage::
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import cv2
@@ -125,7 +126,7 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
     ruled = (ruling[max(0, t - m):t + m].any(0) & ruling[b - m:b + m].any(0)).astype(np.float64)
     ruled_sum = np.concatenate([[0.0], np.cumsum(ruled)])
     best = None
-    for cells in _regular_rows(sides, n):
+    for cells in _regular_rows(sides, n, min_pitch=0.3 * (b - t)):
         widths = cells[:, 1] - cells[:, 0]
         if widths.min() < 0.3 * (b - t) or widths.max() > CELL_SPREAD * widths.min():
             continue
@@ -142,19 +143,38 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
     return cells, np.stack([lean[np.maximum(cells[:, 0] - 1, 0)], lean[cells[:, 1]]], axis=1)
 
 
-def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2):
+def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, min_pitch: float = 0.0):
     """Rows of ``n`` boxes among column runs: ``n + 1`` runs at an even pitch (runs between
-    them, a character's upright strokes, are passed over). Yields (n, 2) inner columns."""
-    centres = np.array([(a + z) / 2 for a, z in sides], np.float64)
-    for i in range(len(sides) - n):
-        for j in range(i + 1, len(sides)):
+    them, a character's upright strokes, are passed over). Yields (n, 2) inner columns.
+
+    Rows whose first box is narrower than ``min_pitch`` are not tried. The search is
+    quadratic in the runs (a barcode beside the boxes brings hundreds), so each step finds
+    the run nearest its expected place by bisection, and a first pitch too long for ``n``
+    boxes to fit (the running pitch shrinks by under half over a row) ends the scan.
+    """
+    centres = [(a + z) / 2 for a, z in sides]
+    S = len(centres)
+
+    def nearest(x: float) -> int:
+        k = bisect.bisect_left(centres, x)
+        if k == 0:
+            return 0
+        if k == S:
+            return S - 1
+        return k - 1 if x - centres[k - 1] <= centres[k] - x else k
+
+    for i in range(S - n):
+        longest = 2.0 * (centres[-1] - centres[i]) / n
+        for j in range(i + 1, S):
             pitch = centres[j] - centres[i]
-            if pitch <= 0:
+            if pitch <= 0 or pitch < min_pitch:
                 continue
+            if pitch > longest:
+                break
             chosen = [i, j]
             while len(chosen) < n + 1:
                 want = centres[chosen[-1]] + pitch
-                k = int(np.argmin(np.abs(centres - want)))
+                k = nearest(want)
                 if abs(centres[k] - want) > tolerance * pitch or k <= chosen[-1]:
                     break
                 chosen.append(k)
