@@ -21,10 +21,11 @@ DEFAULT_REAL_DIR = ROOT.parent / "shared" / "dev" / "single"
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--sources", default="printed,dotpeen,engraved,handwriting", show_default=True,
-              help="Comma-separated synthetic sources (also: scene, glyphs cut from rendered photos).")
+@click.option("--sources", default="printed,dotpeen,engraved,handwriting,scene", show_default=True,
+              help="Comma-separated synthetic sources (scene: glyphs cut from rendered photos the way "
+                   "the segmenter cuts them).")
 @click.option("--per-source", default=40000, show_default=True, help="Training glyphs per source.")
-@click.option("--source-weights", default="printed=1,dotpeen=0.75,engraved=0.75,handwriting=2,scene=0.75",
+@click.option("--source-weights", default="printed=1,dotpeen=0.75,engraved=0.75,handwriting=2,scene=0.5",
               show_default=True, help="Multipliers of --per-source per source.")
 @click.option("--rejects", default=None, type=int, help="Reject crops for the glyph-or-not output "
               "[default: a fifth of the glyphs].")
