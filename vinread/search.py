@@ -147,13 +147,12 @@ def _centre(line) -> tuple[float, float]:
     return tuple(np.asarray(line.strip_to_image, np.float64) @ np.array([x, y, 1.0]))
 
 
-def _ranked_lines(image: np.ndarray, max_lines: int, unsure):
-    """Lines to decode, best first: the threshold pass's, then, only while ``unsure()`` holds
+def _ranked_lines(image: np.ndarray, unsure):
+    """Candidate lines, best first: the threshold pass's, then, only while ``unsure()`` holds
     once those are read, the dot pass's (the fallback for dot-peen lost in grain)."""
-    lines = find_lines(image, passes=("threshold",))[:max_lines]
-    yield from lines
-    if len(lines) < max_lines and unsure():
-        yield from find_lines(image, passes=("dots",))[:max_lines - len(lines)]
+    yield from find_lines(image, passes=("threshold",))
+    if unsure():
+        yield from find_lines(image, passes=("dots",))
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
@@ -161,7 +160,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
-    them, and a row of 17 boxes around a line (a form's VIN field,
+    them (lines that cannot hold a VIN and sit in no row of boxes do not
+    count), and a row of 17 boxes around a line (a form's VIN field,
     :mod:`vinread.comb`) is read box by box. With ``early_exit`` the search
     stops soon after the first line whose best reading :func:`is_sure`: only
     up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
@@ -173,7 +173,13 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     combed: list = []                   # lines around which a row of boxes was looked for
     sure_line = None
     second_looks = SECOND_LOOKS
-    for i, line in enumerate(_ranked_lines(image, max_lines, lambda: sure_line is None)):
+    decoded = 0
+    for i, line in enumerate(_ranked_lines(image, lambda: sure_line is None)):
+        # lines with no run of pieces that could hold a VIN (texture, a knurled or
+        # perforated plate) do not use up the budget, unless they lie in a row of boxes
+        decodable = int(vin_windows(line.pieces, LENGTH).sum()) >= LENGTH
+        if decoded >= max_lines:
+            break
         if sure_line is not None:
             # a sure VIN was read: only lines that could be a second VIN like it are read
             # (for the "another VIN" warning), and only a few of them
@@ -184,11 +190,14 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 continue
             second_looks -= 1
         sure = False
-        hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)]
+        hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)] \
+            if decodable else []
         comb = None
         if not any(_same_row(line, other) for other in combed):
             combed.append(line)
             comb = find_comb(gray, line, LENGTH)
+        if decodable or comb is not None:
+            decoded += 1
         first_box = comb.box(*comb.cells[0]) if comb is not None else None
         if comb is not None and not any(_same_box(first_box, b) for b in combs):
             combs.append(first_box)
