@@ -77,3 +77,17 @@ def test_consensus_of_several_photos(reader, plate, tmp_path):
     res = reader.read_consensus([image, str(blurred), str(tmp_path / "missing.png")])
     assert res.vin == meta["vin"] and res.file == "consensus of 2 photos"
     assert any(w.startswith("unreadable: ") and "missing.png" in w for w in res.warnings)
+
+
+def test_turns_worth_reading(reader, plate):
+    """Nothing found: every turn. An upright reading: no turn. The same photo upside down:
+    its reading's crops, turned over, read better, so the half turn is tried (and only it)."""
+    import cv2
+
+    from vinread.search import best_hypothesis
+
+    image, _ = plate
+    assert sorted(reader._turns_to_try(None)) == sorted(TURNS)
+    assert reader._turns_to_try(best_hypothesis(image, reader)) == []
+    upside_down = best_hypothesis(cv2.rotate(image, cv2.ROTATE_180), reader)
+    assert upside_down is not None and reader._turns_to_try(upside_down) == [180]

@@ -248,7 +248,7 @@ class Reader:
 
         Boxes come back in the photo's pixels; ``angle`` includes the turn.
         """
-        from .orient import TURNS, rotate, unrotate_boxes
+        from .orient import rotate, unrotate_boxes
         from .search import best_hypothesis
 
         best = upright
