@@ -120,3 +120,25 @@ def test_either_polarity_keeps_each_crops_better_reading(reader):
     # each crop's own polarity wins: dark ink for 7 and 3, light ink for K
     assert glyph[1] == pytest.approx(light[1][1], abs=1e-6) and light[1][1] > dark[1][1]
     assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in probs.argmax(1)) == "7K3"
+
+
+def test_dot_pass_runs_only_when_nothing_read_surely(reader, monkeypatch):
+    """The Hessian dot pass is the fallback: a photo whose threshold lines read surely never pays for it."""
+    import vinread.search as search
+    from vinread.segment import find_lines
+
+    asked = []
+
+    def spy(image, *args, **kwargs):
+        asked.append(tuple(kwargs.get("passes", ())))
+        return find_lines(image, *args, **kwargs)
+
+    monkeypatch.setattr(search, "find_lines", spy)
+    truth = expected(ROOT / "samples" / "plate.json")
+    assert reader.read_vin(ROOT / "samples" / truth["file"]).vin == truth["vin"]
+    assert asked == [("threshold",)]
+    asked.clear()
+    assert reader.read_vin(np.full((400, 600, 3), 128, np.uint8)).vin is None
+    assert ("dots",) in asked
+    with pytest.raises(ValueError):
+        find_lines(np.zeros((50, 50), np.uint8), passes=("nonsense",))
