@@ -147,10 +147,17 @@ def _centre(line) -> tuple[float, float]:
     return tuple(np.asarray(line.strip_to_image, np.float64) @ np.array([x, y, 1.0]))
 
 
+def _one_vin(line) -> bool:
+    """Whether a line's runs that could hold a VIN have room for about one (17 to 34 pieces)."""
+    return LENGTH <= int(vin_windows(line.pieces, LENGTH).sum()) <= 2 * LENGTH
+
+
 def _ranked_lines(image: np.ndarray, unsure):
     """Candidate lines, best first: the threshold pass's, then, only while ``unsure()`` holds
     once those are read, the dot pass's (the fallback for dot-peen lost in grain)."""
-    yield from find_lines(image, passes=("threshold",))
+    lines = find_lines(image, passes=("threshold",))
+    # lines that could hold one VIN and little else first (a label's sentences after)
+    yield from sorted(lines, key=lambda ln: not _one_vin(ln))
     if unsure():
         yield from find_lines(image, passes=("dots",))
 
@@ -185,8 +192,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             # (for the "another VIN" warning), and only a few of them
             if second_looks <= 0:
                 break
-            if abs(np.log(line.height / sure_line.height)) > 0.25 or \
-                    vin_windows(line.pieces, LENGTH).sum() > 2 * LENGTH:
+            if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(line):
                 continue
             second_looks -= 1
         sure = False
