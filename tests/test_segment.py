@@ -95,8 +95,10 @@ class TemplateScorer:
     def __call__(self, crops, polarity="auto"):
         self.calls += 1
         if polarity == "either":
-            self.calls -= 2
-            return pick_either(self(crops, "dark"), self(crops, "light"))
+            return pick_either(self._score(crops, "dark"), self._score(crops, "light"))
+        return self._score(crops, polarity)
+
+    def _score(self, crops, polarity):
         n = len(crops)
         probs = np.full((n, len(ALPHABET)), 1.0 / len(ALPHABET))
         glyph = np.zeros(n)

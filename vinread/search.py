@@ -13,7 +13,7 @@ import numpy as np
 
 from .correct import choose_vin
 from .comb import find_comb, read_comb
-from .segment import STRIP_H, _gray, decode_line, find_lines, vin_windows
+from .segment import STRIP_H, _gray, _line_quad, decode_line, find_lines, vin_windows
 from .vin import LENGTH, check
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
@@ -134,22 +134,20 @@ def _same_row(a, b) -> bool:
     over tens of glyph heights either way)."""
     if abs(np.log(a.height / b.height)) > 0.25 or abs(a.angle - b.angle) > 3.0:
         return False
-    (ax, ay), (bx, by) = (_centre(ln) for ln in (a, b))
+    (ax, ay), (bx, by) = (_line_quad(ln).mean(0) for ln in (a, b))
     t = np.deg2rad(a.angle)
     across = abs(-(bx - ax) * np.sin(t) + (by - ay) * np.cos(t))
     return bool(across < 0.5 * min(a.height, b.height))
 
 
-def _centre(line) -> tuple[float, float]:
-    """The middle of a line's pieces, at mid band, in image coordinates."""
-    x = (float(line.pieces[0, 0]) + float(line.pieces[-1, 1])) / 2
-    y = (line.band[0] + line.band[1]) / 2
-    return tuple(np.asarray(line.strip_to_image, np.float64) @ np.array([x, y, 1.0]))
+def _vin_pieces(line) -> int:
+    """How many of a line's pieces lie in runs that could hold a VIN."""
+    return int(vin_windows(line.pieces, LENGTH).sum())
 
 
-def _one_vin(line) -> bool:
-    """Whether a line's runs that could hold a VIN have room for about one (17 to 34 pieces)."""
-    return LENGTH <= int(vin_windows(line.pieces, LENGTH).sum()) <= 2 * LENGTH
+def _one_vin(pieces: int) -> bool:
+    """Whether runs of this many pieces have room for about one VIN (17 to 34 pieces)."""
+    return LENGTH <= pieces <= 2 * LENGTH
 
 
 def _ranked_lines(image: np.ndarray, unsure):
@@ -157,7 +155,7 @@ def _ranked_lines(image: np.ndarray, unsure):
     once those are read, the dot pass's (the fallback for dot-peen lost in grain)."""
     lines = find_lines(image, passes=("threshold",))
     # lines that could hold one VIN and little else first (a label's sentences after)
-    yield from sorted(lines, key=lambda ln: not _one_vin(ln))
+    yield from sorted(lines, key=lambda ln: not _one_vin(_vin_pieces(ln)))
     if unsure():
         yield from find_lines(image, passes=("dots",))
 
@@ -182,17 +180,18 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     second_looks = SECOND_LOOKS
     decoded = 0
     for i, line in enumerate(_ranked_lines(image, lambda: sure_line is None)):
-        # lines with no run of pieces that could hold a VIN (texture, a knurled or
-        # perforated plate) do not use up the budget, unless they lie in a row of boxes
-        decodable = int(vin_windows(line.pieces, LENGTH).sum()) >= LENGTH
         if decoded >= max_lines:
             break
+        # lines with no run of pieces that could hold a VIN (texture, a knurled or
+        # perforated plate) do not use up the budget, unless they lie in a row of boxes
+        pieces = _vin_pieces(line)
+        decodable = pieces >= LENGTH
         if sure_line is not None:
             # a sure VIN was read: only lines that could be a second VIN like it are read
             # (for the "another VIN" warning), and only a few of them
             if second_looks <= 0:
                 break
-            if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(line):
+            if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(pieces):
                 continue
             second_looks -= 1
         sure = False

@@ -31,7 +31,8 @@ The scorer protocol::
 
 The scorer is expected to call :func:`vinread.normalize.normalize_glyph`
 with the given polarity; for ``"either"`` (lines of :data:`EITHER_SOURCES`)
-with both, keeping each crop's better reading (:func:`pick_either`). Crops are padded with the strip's background level.
+with both, keeping each crop's better reading (:func:`pick_either`). Crops
+are padded with the strip's background level.
 
 Nothing here knows about orientation beyond a small skew: callers that want
 90/180/270 degree photos call :func:`find_lines` on rotated copies.
