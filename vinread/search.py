@@ -14,7 +14,7 @@ import numpy as np
 from .correct import choose_vin
 from .comb import find_comb, read_comb
 from .segment import STRIP_H, _gray, _line_quad, decode_line, find_lines, vin_windows
-from .vin import LENGTH, check
+from .vin import LENGTH, check, tail_letters
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
 """A reading whose chosen characters average a lower log-probability is not a VIN."""
@@ -26,6 +26,9 @@ WARNING_PENALTY = 2.5
 """Log-score penalty per plausibility warning (letters at 14-17, a North American year U/Z/0)."""
 COMB_BONUS = 4.0
 """Log-score bonus of a reading from a row of exactly 17 printed boxes (a form's VIN field)."""
+MAX_TAIL_LETTERS = 1
+"""A reading with more letters at positions 14-17 is not a VIN: ISO 3779 and 49 CFR 565
+keep them numeric, so one letter there is a misread, two are words (a form's heading)."""
 GAP_PENALTY = 4.0
 """Log-score penalty per glyph height by which a gap exceeds the reading's usual gap: a VIN
 is printed at an even pitch, words of other text are not."""
@@ -66,7 +69,9 @@ def score_reading(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | 
     The score adds the chosen characters' log-probabilities and the log
     glyph-or-not scores, with a bonus when the check digit is mandatory and
     holds as read, and penalties for plausibility warnings and uneven gaps.
-    ``plausible`` says whether the reading is good enough to be reported at all.
+    ``plausible`` says whether the reading is good enough to be reported at all: probable
+    characters that look like glyphs, and at most :data:`MAX_TAIL_LETTERS` letters where
+    a VIN's serial number is numeric.
     """
     decision = choose_vin(probs)
     eps = 1e-6
@@ -77,7 +82,8 @@ def score_reading(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | 
     score = float(logp.sum() + logg.sum() + bonus - WARNING_PENALTY * len(report.warnings))
     if spans is not None:
         score -= GAP_PENALTY * gap_irregularity(spans, height)
-    plausible = bool(logp.mean() >= MIN_MEAN_LOG_PROB and np.mean(glyphness) >= MIN_GLYPHNESS)
+    plausible = bool(logp.mean() >= MIN_MEAN_LOG_PROB and np.mean(glyphness) >= MIN_GLYPHNESS
+                     and tail_letters(decision.vin) <= MAX_TAIL_LETTERS)
     return score, plausible
 
 

@@ -31,7 +31,7 @@ __all__ = [
     "ValidationError", "InvalidLength", "InvalidCharacter", "InvalidCheckDigit",
     "WEIGHTS", "TRANSLITERATION", "LENGTH", "CHECK_POSITION",
     "compact", "calc_check_digit", "check_digit_required", "char_value",
-    "plausibility_warnings", "validate", "is_valid", "check", "VinCheck",
+    "plausibility_warnings", "tail_letters", "validate", "is_valid", "check", "VinCheck",
 ]
 
 LENGTH = 17
@@ -97,6 +97,15 @@ def _check_characters(number: str) -> None:
         if c not in ALPHABET:
             why = " (VINs never use I, O or Q)" if c in FORBIDDEN else ""
             raise InvalidCharacter(f"invalid character {c!r} at position {pos}{why}")
+
+
+def tail_letters(number: str) -> int:
+    """How many of positions 14-17, which ISO 3779 and 49 CFR 565 keep numeric, hold letters.
+
+    >>> tail_letters('1HGCM82633A004352'), tail_letters('VEHCLEREGSTRAT10N')
+    (0, 2)
+    """
+    return sum(not c.isdigit() for c in compact(number)[NUMERIC_TAIL.start - 1:NUMERIC_TAIL.stop - 1])
 
 
 def plausibility_warnings(number: str) -> list[str]:
