@@ -173,7 +173,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
     them (lines that cannot hold a VIN and sit in no row of boxes do not
     count), and a row of 17 boxes around a line (a form's VIN field,
-    :mod:`vinread.comb`) is read box by box. With ``early_exit`` the search
+    :mod:`vinread.comb`) is read box by box; no boxes are looked for around
+    a line that read surely, nor once a sure reading is found. With ``early_exit`` the search
     stops soon after the first line whose best reading :func:`is_sure`: only
     up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
     each hold one VIN, are then read.
@@ -200,11 +201,13 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(pieces):
                 continue
             second_looks -= 1
-        sure = False
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)] \
             if decodable else []
+        sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
         comb = None
-        if not any(_same_row(line, other) for other in combed):
+        # a printed VIN read surely needs no boxes around it, and after one only a second
+        # printed VIN is looked for
+        if not sure and sure_line is None and not any(_same_row(line, other) for other in combed):
             combed.append(line)
             comb = find_comb(gray, line, LENGTH)
         if decodable or comb is not None:
@@ -212,14 +215,15 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         first_box = comb.box(*comb.cells[0]) if comb is not None else None
         if comb is not None and not any(_same_box(first_box, b) for b in combs):
             combs.append(first_box)
-            hyps.insert(0, (read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0], COMB_BONUS))
+            boxed, height = read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0]
+            hyps.insert(0, (boxed, height, COMB_BONUS))
+            sure = sure or is_sure(boxed.probs, boxed.glyphness, boxed.spans, height)
         for hyp, height, bonus in hyps:
             score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans, height)
             score += bonus - hyp.penalty      # the segmentation's geometric costs
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops, polarity=hyp.polarity))
-                sure = sure or is_sure(hyp.probs, hyp.glyphness, hyp.spans, height)
         if sure and early_exit and sure_line is None:
             sure_line = line
     found.sort(key=lambda c: -c.score)
