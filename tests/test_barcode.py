@@ -180,6 +180,29 @@ def test_cross_check_one_side_only():
     assert cross_check(None, [])["chosen"] is None
 
 
+def _tilt(img, degrees):
+    h, w = img.shape[:2]
+    M = cv2.getRotationMatrix2D((w / 2, h / 2), -degrees, 1.0)
+    return cv2.warpAffine(img, M, (w, h), borderValue=(235, 235, 235))
+
+
+def test_any_text_line_angle_levels_the_barcode():
+    img, _ = label(EU, "Code128", scale=2)
+    tilted = _tilt(img, 12)
+    # the VIN was read from a level line; another line of the label runs as the barcode does
+    assert [b.vin for b in read_vin_barcodes(tilted, angle=[0.4, 12.0])] == [EU]
+
+
+def test_a_barcode_tilted_apart_from_its_text_is_swept_for(monkeypatch):
+    from vinread import barcode
+
+    img, _ = label(EU, "Code128", scale=2)
+    tilted = _tilt(img, 8)                  # perspective: the bars lean away from the text
+    assert [b.vin for b in read_vin_barcodes(tilted, angle=0.0)] == [EU]
+    monkeypatch.setattr(barcode, "LEVEL_SWEEP", ())
+    assert read_vin_barcodes(tilted, angle=0.0) == []
+
+
 def test_cross_check_picks_the_matching_barcode():
     r = cross_check(EU, [_bc(NA), _bc(EU)])
     assert r["source"] == "both" and r["barcode"] == EU

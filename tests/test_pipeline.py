@@ -142,3 +142,20 @@ def test_dot_pass_runs_only_when_nothing_read_surely(reader, monkeypatch):
     assert ("dots",) in asked
     with pytest.raises(ValueError):
         find_lines(np.zeros((50, 50), np.uint8), passes=("nonsense",))
+
+
+def test_a_barcode_chosen_over_the_ocr_drops_the_ocr_readings_notes(reader, monkeypatch):
+    from vinread import barcode
+    from vinread.barcode import BarcodeVin
+    from vinread.results import VinResult
+    from vinread.vin import check
+
+    ocr, bar = "1HGCM82B33A004352", "1HGCM82633A004352"      # the OCR misread position 8
+    res = VinResult("label.png", vin=ocr, warnings=[check(ocr).error, "another VIN is also in the image: X"])
+    monkeypatch.setattr(barcode, "read_vin_barcodes", lambda arr, angle=None: [
+        BarcodeVin(bar, "I" + bar, "Code39", (0, 0, 9, 9), 0.0, True)])
+    reader._cross_check(res, np.zeros((20, 20), np.uint8), [0.0])
+    assert res.vin == bar and res.valid and res.status == "valid"
+    assert check(ocr).error not in res.warnings
+    assert "another VIN is also in the image: X" in res.warnings
+    assert any("barcode says" in w for w in res.warnings)

@@ -22,6 +22,8 @@ True
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import re
 from dataclasses import dataclass
 
@@ -40,6 +42,11 @@ LINEAR_FORMATS = "Code39,Code128"
 """Formats of the levelled and upscaled passes (cheap to look for; 2-D codes need neither)."""
 MIN_LEVEL_ANGLE = 1.5
 """A VIN line tilted at least this much (degrees) gets a levelled pass for linear codes."""
+LEVEL_SWEEP = (-3.0, 3.0)
+"""Tilts (degrees) also tried for linear codes after the text lines' own: perspective can
+tilt a label's barcode a few degrees away from its text (each try costs under 10 ms)."""
+MAX_LEVELLED = 4
+"""Most levelled passes tried for linear codes."""
 DOWNSCALE_ABOVE = 2000
 """Long side (px) above which passes 2 and 3 read half-size copies; at or below it pass 3 reads 1.5x."""
 
@@ -193,7 +200,7 @@ def _warp(gray: np.ndarray, angle: float, scale: float) -> tuple[np.ndarray, np.
     return view, cv2.invertAffineTransform(fwd)
 
 
-def read_vin_barcodes(image: np.ndarray, angle: float | None = None, formats: str = FORMATS,
+def read_vin_barcodes(image: np.ndarray, angle: float | Sequence[float] | None = None, formats: str = FORMATS,
                       downscale_above: int = DOWNSCALE_ABOVE) -> list[BarcodeVin]:
     """VINs in the barcodes of a photo, ones that validate first.
 
@@ -206,16 +213,18 @@ def read_vin_barcodes(image: np.ndarray, angle: float | None = None, formats: st
        (area-averaged: less noise and blur per module), all formats;
     3. Code 39 / Code 128 only: when the VIN line is tilted, a copy turned
        level by ``angle`` (1-D scan lines do not cross a tilted barcode; 2-D
-       codes read at any angle in pass 1), at half size for large photos; else,
-       for photos up to ``downscale_above``, a 1.5x bicubic copy (bars only
-       1-1.5 px wide).
+       codes read at any angle in pass 1), at half size for large photos, and so
+       for each further angle given, then for the tilts of :data:`LEVEL_SWEEP`
+       (:data:`MAX_LEVELLED` tries in all); photos up to ``downscale_above`` whose
+       VIN line is level first get a 1.5x bicubic copy (bars only 1-1.5 px wide).
 
     Parameters
     ----------
     image : (H, W) gray or (H, W, 3) BGR / (H, W, 4) BGRA array, uint8 (other
         dtypes are stretched to 0-255).
     angle : the VIN line's angle in degrees (image y down, + = clockwise, as
-        ``VinResult.angle``); the label's barcode runs parallel to its VIN.
+        ``VinResult.angle``), or several: the VIN line's first, then the photo's other
+        text lines' (the label's barcode runs parallel to its text).
     formats : zxing-cpp format names, comma-separated (see :data:`FORMATS`).
     downscale_above : long side (px) above which pass 2 runs and pass 3 works at half size.
 
@@ -232,16 +241,24 @@ def read_vin_barcodes(image: np.ndarray, angle: float | None = None, formats: st
     linear = ",".join(f for f in LINEAR_FORMATS.split(",") if f in names)
     rest = ",".join(f for f in names if f != "DataMatrix")
     big = max(a.shape) > downscale_above
-    tilted = angle is not None and abs(angle) >= MIN_LEVEL_ANGLE
+    angles = [] if angle is None else [float(angle)] if np.isscalar(angle) else [float(x) for x in angle]
+    levels: list[float] = []
+    for x in angles:            # distinct tilts, to the degree
+        if abs(x) >= MIN_LEVEL_ANGLE and all(abs(x - y) >= 1.0 for y in levels):
+            levels.append(x)
+    tilted = bool(levels)
+    levels = (levels + [x for x in LEVEL_SWEEP if all(abs(x - y) >= 1.0 for y in levels)])[:MAX_LEVELLED]
     found = _read(a, _IDENTITY, _formats(rest), a.shape) if rest else []
     if not found and "DataMatrix" in names:  # the costly detector: dark-on-light only here
         found = _read(a, _IDENTITY, _formats("DataMatrix"), a.shape, try_invert=False)
     if not found and big:
         found = _read(*_warp(a, 0.0, 0.5), fmts, a.shape)
-    if not found and linear and (tilted or not big):
+    if linear:
         scale = 0.5 if big else 1.0 if tilted else 1.5
-        found = _read(*_warp(a, float(angle) if tilted else 0.0, scale), _formats(linear), a.shape,
-                      try_rotate=False)
+        for level in levels if tilted or big else [0.0] + levels:
+            if found:
+                break
+            found = _read(*_warp(a, level, scale), _formats(linear), a.shape, try_rotate=False)
     unique: dict[str, BarcodeVin] = {}
     for b in found:
         unique.setdefault(b.vin, b)

@@ -152,7 +152,7 @@ class Reader:
             if result.confidence < self.min_confidence:
                 self._withhold(result)
         if self.barcodes:
-            self._cross_check(result, arr, hyp.angle if hyp is not None else None)
+            self._cross_check(result, arr, hyp.line_angles if hyp is not None else None)
         if result.vin:
             from .decode import decode
 
@@ -258,21 +258,26 @@ class Reader:
                 continue
             hyp.boxes = np.array(unrotate_boxes(hyp.boxes, angle, arr.shape), np.int32)
             hyp.angle = (hyp.angle + angle + 180) % 360 - 180
+            hyp.line_angles = [(a + angle + 180) % 360 - 180 for a in hyp.line_angles]
             best = hyp
             if self._sure(hyp):
                 break
         return best
 
-    def _cross_check(self, result: VinResult, arr: np.ndarray, angle: float | None) -> None:
-        """Read the VIN's barcode; where it disagrees with the OCR, the one that validates wins."""
+    def _cross_check(self, result: VinResult, arr: np.ndarray, angles: list[float] | None) -> None:
+        """Read the VIN's barcode (``angles``: of the photo's text lines, the VIN's first);
+        where it disagrees with the OCR, the one that validates wins."""
         from .barcode import cross_check, read_vin_barcodes
 
-        xc = cross_check(result.vin, read_vin_barcodes(arr, angle=angle))
+        xc = cross_check(result.vin, read_vin_barcodes(arr, angle=angles))
         result.barcode = xc
         if xc["warning"]:
             result.warnings.append(xc["warning"])
         if xc["chosen"] and xc["chosen"] != result.vin:
+            # the OCR reading's own validation notes no longer describe the VIN reported
+            stale = set(check(result.vin).warnings) | {check(result.vin).error} if result.vin else set()
             report = check(xc["chosen"])
+            result.warnings = list(report.warnings) + [w for w in result.warnings if w not in stale]
             result.vin, result.valid = xc["chosen"], report.valid
             result.status = "valid" if report.valid else "invalid"
             result.check_digit = report.check_digit_dict()

@@ -47,6 +47,9 @@ class Candidate:
     crops: list = field(repr=False, default_factory=list)
     warnings: list[str] = field(default_factory=list)
     polarity: str = "auto"
+    line_angles: list[float] = field(default_factory=list)
+    """Angles of every line read in the photo, in reading order, this one's first (a label's
+    barcode runs parallel to its text, whichever line the VIN was read from)."""
 
 
 def gap_irregularity(spans: np.ndarray, height: float) -> float:
@@ -167,7 +170,8 @@ def _ranked_lines(image: np.ndarray, unsure):
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
-               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True) -> list[Candidate]:
+               max_lines: int = MAX_DECODED_LINES, early_exit: bool = True,
+               line_angles: list[float] | None = None) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
@@ -177,7 +181,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     a line that read surely, nor once a sure reading is found. With ``early_exit`` the search
     stops soon after the first line whose best reading :func:`is_sure`: only
     up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
-    each hold one VIN, are then read.
+    each hold one VIN, are then read. ``line_angles``, when given, receives the angle of
+    every line read.
     """
     found: list[Candidate] = []
     gray = _gray(image)
@@ -212,6 +217,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             comb = find_comb(gray, line, LENGTH)
         if decodable or comb is not None:
             decoded += 1
+            if line_angles is not None:
+                line_angles.append(line.angle)
         first_box = comb.box(*comb.cells[0]) if comb is not None else None
         if comb is not None and not any(_same_box(first_box, b) for b in combs):
             combs.append(first_box)
@@ -257,10 +264,12 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     (:func:`blend_rivals`). When another line reads as a different valid
     VIN, a warning says so.
     """
-    found = candidates(image, reader.score_crops)
+    angles: list[float] = []
+    found = candidates(image, reader.score_crops, line_angles=angles)
     if not found:
         return None
     best = found[0]
+    best.line_angles = [best.angle] + angles
     best_vin = choose_vin(best.probs).vin
     other_lines: set[int] = set()
     for other in found[1:]:
