@@ -365,12 +365,6 @@ def _render_engraved(char, rng, height):
     else:
         strokes = _affine_strokes(char_strokes(char, rng), rng, slant=(-0.1, 0.1), rot=2, aspect=(0.8, 1.2))
         ink = 1.0 - draw_strokes(strokes, height, max(2, height * rng.uniform(0.08, 0.16))).astype(np.float32) / 255
-    return _engrave(ink, rng, height)
-
-
-def _engrave(ink, rng, height):
-    """An ink mask (H, W) float32 [0, 1] stamped into (or embossed out of) metal, lit from a
-    random side: (H + 2m, W + 2m) uint8 gray."""
     m = max(3, height // 8)
     ink = cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0)
     depth = cv2.GaussianBlur(ink, (0, 0), max(0.7, height * rng.uniform(0.015, 0.04)))
@@ -523,8 +517,7 @@ def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None =
         ch = str(rng.choice(list(REJECT_MARKS)))
         path = _weighted_fonts()[0][int(rng.integers(len(_weighted_fonts()[0])))]
         ink = 1.0 - render_font(ch, path, height).astype(np.float32) / 255
-        # VIN plates stamp their delimiters with the characters
-        return _engrave(ink, rng, height) if rng.random() < 0.3 else _to_u8(ink, rng)
+        return _to_u8(ink, rng)
     if kind == "lowercase":
         ch = str(rng.choice(list(REJECT_LOWER)))
         path = _weighted_fonts()[0][int(rng.integers(len(_weighted_fonts()[0])))]
