@@ -275,7 +275,8 @@ class Reader:
             result.warnings.append(xc["warning"])
         if xc["chosen"] and xc["chosen"] != result.vin:
             # the OCR reading's own validation notes no longer describe the VIN reported
-            stale = set(check(result.vin).warnings) | {check(result.vin).error} if result.vin else set()
+            ocr = check(result.vin) if result.vin else None
+            stale = set(ocr.warnings) | {ocr.error} if ocr else set()
             report = check(xc["chosen"])
             result.warnings = list(report.warnings) + [w for w in result.warnings if w not in stale]
             result.vin, result.valid = xc["chosen"], report.valid
