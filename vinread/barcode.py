@@ -242,12 +242,13 @@ def read_vin_barcodes(image: np.ndarray, angle: float | Sequence[float] | None =
     rest = ",".join(f for f in names if f != "DataMatrix")
     big = max(a.shape) > downscale_above
     angles = [] if angle is None else [float(angle)] if np.isscalar(angle) else [float(x) for x in angle]
+    tilts = [x for x in angles if abs(x) >= MIN_LEVEL_ANGLE]
+    tilted = bool(tilts)
     levels: list[float] = []
-    for x in angles:            # distinct tilts, to the degree
-        if abs(x) >= MIN_LEVEL_ANGLE and all(abs(x - y) >= 1.0 for y in levels):
+    for x in tilts + list(LEVEL_SWEEP):    # distinct tilts, to the degree
+        if all(abs(x - y) >= 1.0 for y in levels):
             levels.append(x)
-    tilted = bool(levels)
-    levels = (levels + [x for x in LEVEL_SWEEP if all(abs(x - y) >= 1.0 for y in levels)])[:MAX_LEVELLED]
+    levels = levels[:MAX_LEVELLED]
     found = _read(a, _IDENTITY, _formats(rest), a.shape) if rest else []
     if not found and "DataMatrix" in names:  # the costly detector: dark-on-light only here
         found = _read(a, _IDENTITY, _formats("DataMatrix"), a.shape, try_invert=False)

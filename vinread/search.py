@@ -160,13 +160,14 @@ def _one_vin(pieces: int) -> bool:
 
 
 def _ranked_lines(image: np.ndarray, unsure):
-    """Candidate lines, best first: the threshold pass's, then, only while ``unsure()`` holds
-    once those are read, the dot pass's (the fallback for dot-peen lost in grain)."""
-    lines = find_lines(image, passes=("threshold",))
+    """Candidate lines with their :func:`_vin_pieces` counts, best first: the threshold pass's,
+    then, only while ``unsure()`` holds once those are read, the dot pass's (the fallback for
+    dot-peen lost in grain)."""
+    counted = [(ln, _vin_pieces(ln)) for ln in find_lines(image, passes=("threshold",))]
     # lines that could hold one VIN and little else first (a label's sentences after)
-    yield from sorted(lines, key=lambda ln: not _one_vin(_vin_pieces(ln)))
+    yield from sorted(counted, key=lambda lp: not _one_vin(lp[1]))
     if unsure():
-        yield from find_lines(image, passes=("dots",))
+        yield from ((ln, _vin_pieces(ln)) for ln in find_lines(image, passes=("dots",)))
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
@@ -191,12 +192,11 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     sure_line = None
     second_looks = SECOND_LOOKS
     decoded = 0
-    for i, line in enumerate(_ranked_lines(image, lambda: sure_line is None)):
+    for i, (line, pieces) in enumerate(_ranked_lines(image, lambda: sure_line is None)):
         if decoded >= max_lines:
             break
         # lines with no run of pieces that could hold a VIN (texture, a knurled or
         # perforated plate) do not use up the budget, unless they lie in a row of boxes
-        pieces = _vin_pieces(line)
         decodable = pieces >= LENGTH
         if sure_line is not None:
             # a sure VIN was read: only lines that could be a second VIN like it are read
