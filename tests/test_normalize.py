@@ -107,3 +107,15 @@ def test_huge_input_is_reduced_first():
     img[500:2500, 19000:20000] = 0
     out = normalize_glyph(img)
     assert out.shape == (28, 28) and out.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("char", ["T", "L", "Z", "E", "F", "7"])
+def test_glyph_bar_is_not_a_frame(char):
+    """A close crop's edge-to-edge bar (the top of a T, the foot of an L) is the glyph's, not a frame."""
+    img = np.full((80, 70), 255, np.uint8)
+    cv2.putText(img, char, (8, 68), cv2.FONT_HERSHEY_SIMPLEX, 2.2, 0, 7)
+    ys, xs = np.nonzero(img < 128)
+    tight = img[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    close = cv2.copyMakeBorder(tight, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=255)  # the bar covers ~90 %
+    padded = cv2.copyMakeBorder(tight, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
+    assert np.abs(normalize_glyph(close) - normalize_glyph(padded)).mean() < 0.03

@@ -159,3 +159,18 @@ def test_a_barcode_chosen_over_the_ocr_drops_the_ocr_readings_notes(reader, monk
     assert check(ocr).error not in res.warnings
     assert "another VIN is also in the image: X" in res.warnings
     assert any("barcode says" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("vin, low", [("VR333VVFZ9XY1245U", [17]), ("VR333VVFZ9XY12456", [])])
+def test_a_character_breaking_a_plausibility_rule_is_flagged_however_probable(reader, vin, low):
+    from types import SimpleNamespace
+
+    from vinread.alphabet import ALPHABET
+    from vinread.results import VinResult
+
+    probs = np.full((17, len(ALPHABET)), 0.01 / (len(ALPHABET) - 1))
+    probs[np.arange(17), [ALPHABET.index(c) for c in vin]] = 0.99
+    hyp = SimpleNamespace(probs=probs, boxes=np.zeros((17, 4), int), angle=0.0, warnings=[])
+    res = reader._describe(VinResult("plate.png"), hyp)
+    assert res.vin == vin and min(c.confidence for c in res.characters) >= 0.99
+    assert res.low_confidence_positions == low

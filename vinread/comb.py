@@ -41,8 +41,9 @@ WIDER = 30.0
 """Columns added before the line's first and after its last piece, in glyph heights."""
 SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
 """Shears (columns per row) tried to make a row's sides upright (perspective, slanted forms)."""
-INSET = 0.08
-"""Fraction of a box's height cut off each side of its crop, past the ruling."""
+INSET = 0.03
+"""Fraction of a box's height cut off each side of its crop, past the ruling (a pixel or two:
+handwriting often touches the box's sides, and a wider cut takes a stroke with it)."""
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-NORMALIZATION_VERSION = 2
+NORMALIZATION_VERSION = 3
 """Bumped whenever the output of :func:`normalize_glyph` changes; stored in the model card."""
 
 SIZE = 28
@@ -119,15 +119,16 @@ def _ink_mask(ink: np.ndarray) -> np.ndarray:
     return u8 > max(t, 64)
 
 
-def remove_frame(ink: np.ndarray, mask: np.ndarray, band: float = 0.2,
-                 coverage: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+def remove_frame(ink: np.ndarray, mask: np.ndarray, band: float = 0.2, coverage: float = 0.85,
+                 min_sides: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Clear a box frame drawn around the character.
 
     A row or column within ``band`` of an edge whose ink covers more than
-    ``coverage`` of its length is a frame line: it and everything outside it
-    are cleared. Returns the cleaned ``(ink, mask)``.
+    ``coverage`` of its length is a frame line. A frame has lines on at least
+    ``min_sides`` sides: a single edge-to-edge bar is the character's own (the
+    bar of a T, Z or L in a close crop) and stays. The frame lines and
+    everything outside them are cleared. Returns the cleaned ``(ink, mask)``.
     """
-    ink, mask = ink.copy(), mask.copy()
     h, w = mask.shape
     rows, cols = mask.mean(axis=1), mask.mean(axis=0)
     bh, bw = max(1, int(round(h * band))), max(1, int(round(w * band)))
@@ -135,6 +136,9 @@ def remove_frame(ink: np.ndarray, mask: np.ndarray, band: float = 0.2,
     bottom = [y for y in range(h - bh, h) if rows[y] > coverage]
     left = [x for x in range(bw) if cols[x] > coverage]
     right = [x for x in range(w - bw, w) if cols[x] > coverage]
+    if sum(bool(side) for side in (top, bottom, left, right)) < min_sides:
+        return ink, mask
+    ink, mask = ink.copy(), mask.copy()
     for sl in ([slice(0, max(top) + 1), slice(None)] if top else None,
                [slice(min(bottom), h), slice(None)] if bottom else None,
                [slice(None), slice(0, max(left) + 1)] if left else None,

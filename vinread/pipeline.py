@@ -22,7 +22,7 @@ from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
 from .segment import pick_either
-from .vin import check
+from .vin import check, implausible_positions
 
 ImageLike = Union[str, os.PathLike, np.ndarray]
 UNREADABLE_PREFIX = "unreadable: "
@@ -43,7 +43,8 @@ class Reader:
     ----------
     model_path : the ``.tflite`` model; default the shipped one.
     low_confidence : a position whose chosen character's probability is below
-        this is listed in ``low_confidence_positions``.
+        this is listed in ``low_confidence_positions``, as is one that breaks a
+        plausibility rule (:func:`vinread.vin.implausible_positions`).
     min_confidence : a reading whose joint probability is below this is not
         reported (not found, with a warning naming it): see
         :data:`vinread.correct.MIN_CONFIDENCE`.
@@ -302,8 +303,10 @@ class Reader:
         result.characters = [
             CharResult(i + 1, c, round(p, 4), _alternatives(hyp.probs[i], ALPHABET.index(c)))
             for i, (c, p) in enumerate(zip(decision.vin, decision.char_probs))]
+        # a character that breaks a plausibility rule is doubtful however probable the model found it
+        doubtful = set(implausible_positions(decision.vin))
         result.low_confidence_positions = [i + 1 for i, p in enumerate(decision.char_probs)
-                                           if p < self.low_confidence]
+                                           if p < self.low_confidence or i + 1 in doubtful]
         result.corrections = [vars(c) for c in decision.corrections]
         result.boxes = [[int(v) for v in b] for b in hyp.boxes]
         result.angle = round(float(hyp.angle), 1)

@@ -108,18 +108,32 @@ def tail_letters(number: str) -> int:
     return sum(not c.isdigit() for c in compact(number)[NUMERIC_TAIL.start - 1:NUMERIC_TAIL.stop - 1])
 
 
+def _plausibility_breaks(number: str) -> list[tuple[int, str]]:
+    """(position, warning) for each soft rule the number breaks."""
+    number = compact(number)
+    breaks = [(p, f"position {p} should be numeric (ISO 3779)")
+              for p in NUMERIC_TAIL if p <= len(number) and not number[p - 1].isdigit()]
+    if check_digit_required(number) and len(number) >= 10 and number[9] in NA_YEAR_FORBIDDEN:
+        breaks.append((10, f"position 10 (model year) is never {number[9]!r} in North America"))
+    return breaks
+
+
 def plausibility_warnings(number: str) -> list[str]:
     """Soft rules, reported as warnings and used as priors by the reader.
 
     >>> plausibility_warnings('1HGCM82633A00435A')
     ['position 17 should be numeric (ISO 3779)']
     """
-    number = compact(number)
-    warnings = [f"position {p} should be numeric (ISO 3779)"
-                for p in NUMERIC_TAIL if p <= len(number) and not number[p - 1].isdigit()]
-    if check_digit_required(number) and len(number) >= 10 and number[9] in NA_YEAR_FORBIDDEN:
-        warnings.append(f"position 10 (model year) is never {number[9]!r} in North America")
-    return warnings
+    return [warning for _, warning in _plausibility_breaks(number)]
+
+
+def implausible_positions(number: str) -> list[int]:
+    """1-based positions that break a soft rule (a letter where the serial is numeric, ...).
+
+    >>> implausible_positions('1HGCM82633A00435A'), implausible_positions('1HGCM82633A004352')
+    ([17], [])
+    """
+    return [position for position, _ in _plausibility_breaks(number)]
 
 
 def validate(number: str) -> str:
