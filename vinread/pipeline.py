@@ -215,11 +215,12 @@ class Reader:
         return result
 
     def _sure(self, hyp) -> bool:
-        """A reading that needs no second look: valid, check digit holding, no uncertain position."""
+        """A reading that needs no second look: valid, check digit holding, no uncertain position
+        (none below ``low_confidence``, none breaking a plausibility rule)."""
         decision = choose_vin(hyp.probs)
         report = check(decision.vin)
         return report.valid and report.check_digit_ok is not False and \
-            min(decision.char_probs) >= self.low_confidence
+            min(decision.char_probs) >= self.low_confidence and not implausible_positions(decision.vin)
 
     def _turns_to_try(self, upright) -> list[int]:
         """Which turns of the photo to read, given its upright reading (or None).

@@ -105,7 +105,7 @@ def tail_letters(number: str) -> int:
     >>> tail_letters('1HGCM82633A004352'), tail_letters('VEHCLEREGSTRAT10N')
     (0, 2)
     """
-    return sum(not c.isdigit() for c in compact(number)[NUMERIC_TAIL.start - 1:NUMERIC_TAIL.stop - 1])
+    return sum(p in NUMERIC_TAIL for p in implausible_positions(number))
 
 
 def _plausibility_breaks(number: str) -> list[tuple[int, str]]:
