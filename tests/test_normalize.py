@@ -119,3 +119,25 @@ def test_glyph_bar_is_not_a_frame(char):
     close = cv2.copyMakeBorder(tight, 4, 4, 4, 4, cv2.BORDER_CONSTANT, value=255)  # the bar covers ~90 %
     padded = cv2.copyMakeBorder(tight, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=255)
     assert np.abs(normalize_glyph(close) - normalize_glyph(padded)).mean() < 0.03
+
+
+@pytest.mark.parametrize("levels", [12, 30])
+def test_faint_glyph_reads_like_a_crisp_one(levels):
+    """A faint stamping or a dim photo spans a few grey levels: contrast is stretched first,
+    so it normalises like the same glyph in black on white (not as a blank crop)."""
+    crisp = glyph("4")
+    faint = (120 - levels * (crisp < 128)).astype(np.uint8)
+    a, b = normalize_glyph(crisp), normalize_glyph(faint)
+    assert np.abs(a - b).mean() < 0.02
+
+
+def test_stretch_contrast_bounds_the_gain():
+    from vinread.normalize import MIN_SPREAD, stretch_contrast
+    flat = 0.5 + 0.004 * np.random.default_rng(0).standard_normal((40, 30)).astype(np.float32)
+    out, gain = stretch_contrast(flat)
+    assert gain == pytest.approx(1 / MIN_SPREAD)
+    assert out.min() >= 0 and out.max() <= 1
+    # noise of a flat crop is amplified at most 1 / MIN_SPREAD times: it stays far from ink
+    assert np.ptp(out) <= np.ptp(flat) / MIN_SPREAD + 1e-6 and np.ptp(out) < 0.5
+    with pytest.raises(BlankGlyphError):
+        normalize_glyph(flat)

@@ -25,7 +25,7 @@ DEFAULT_REAL_DIR = ROOT.parent / "shared" / "dev" / "single"
               help="Comma-separated synthetic sources (scene: glyphs cut from rendered photos the way "
                    "the segmenter cuts them).")
 @click.option("--per-source", default=40000, show_default=True, help="Training glyphs per source.")
-@click.option("--source-weights", default="printed=1,dotpeen=0.75,engraved=0.75,handwriting=1.5,scene=1.25",
+@click.option("--source-weights", default="printed=1,dotpeen=0.75,engraved=0.75,handwriting=1.25,scene=1.75",
               show_default=True, help="Multipliers of --per-source per source.")
 @click.option("--rejects", default=None, type=int, help="Reject crops for the glyph-or-not output "
               "[default: a fifth of the glyphs].")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-NORMALIZATION_VERSION = 3
+NORMALIZATION_VERSION = 4
 """Bumped whenever the output of :func:`normalize_glyph` changes; stored in the model card."""
 
 SIZE = 28
@@ -75,6 +75,42 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     return float(np.median(gray)) > (lo + hi) / 2.0
 
 
+CONTRAST_PERCENTILES = (0.5, 99.5)
+"""Grey levels stretched to black and white by :func:`stretch_contrast`."""
+MIN_SPREAD = 0.1
+"""Least grey-level spread :func:`stretch_contrast` divides by: at most a tenfold gain, so a
+flat crop's noise stays faint."""
+
+
+def stretch_contrast(gray: np.ndarray, percentiles: tuple[float, float] = CONTRAST_PERCENTILES,
+                     min_spread: float = MIN_SPREAD) -> tuple[np.ndarray, float]:
+    """Gray [0, 1] -> (the same with its ``percentiles`` stretched to 0 and 1, the gain).
+
+    A faint stamping, a glyph under glare or one in a dim low-resolution photo can span
+    a few grey levels only; stretched, it passes the same ink tests as a crisp print.
+    The spread divided by is at least ``min_spread``.
+
+    Parameters
+    ----------
+    gray : (H, W) float array in [0, 1].
+
+    Returns
+    -------
+    (H, W) float32 array in [0, 1], and the factor grey-level differences were multiplied by.
+    """
+    lo, hi = np.percentile(gray, percentiles)
+    gain = 1.0 / max(float(hi - lo), min_spread)
+    return np.clip((gray - lo) * gain, 0.0, 1.0).astype(np.float32), gain
+
+
+MIN_INK = 0.08
+"""Least height of the ink over the background, in the grey levels of the image given
+(:func:`to_white_on_black`)."""
+FAINT_INK = 0.03
+"""Least height of the ink over the background in the image's own grey levels, once its
+contrast is stretched (:func:`normalize_glyph`): a faint glyph reads, a flat crop's noise
+does not."""
+
 BACKGROUND_KERNEL = 0.4
 """Side of the opening that estimates the background, as a fraction of the image's larger side."""
 
@@ -94,11 +130,13 @@ def flatten_background(ink: np.ndarray) -> np.ndarray:
     return np.clip(ink - np.minimum(background, ink), 0.0, None)
 
 
-def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
+def to_white_on_black(gray: np.ndarray, polarity: str = "auto", min_ink: float = MIN_INK) -> np.ndarray:
     """Gray [0, 1] -> ink as a positive signal over a zero background.
 
     ``polarity`` is ``"auto"`` (decided by :func:`ink_is_dark`), ``"dark"``
     (dark ink on light ground) or ``"light"`` (light ink on dark ground).
+    Ink standing less than ``min_ink`` above the background is none
+    (:class:`BlankGlyphError`).
     """
     if polarity not in ("auto", "dark", "light"):
         raise ValueError(f"polarity must be auto, dark or light, not {polarity!r}")
@@ -107,7 +145,7 @@ def to_white_on_black(gray: np.ndarray, polarity: str = "auto") -> np.ndarray:
     background = float(np.median(ink))
     ink = np.clip(ink - background, 0.0, None)
     top = float(ink.max())
-    if top < 0.08:
+    if top < min_ink:
         raise BlankGlyphError("no ink: the image is flat")
     return ink / top
 
@@ -207,7 +245,8 @@ def normalize_glyph(image: np.ndarray, polarity: str = "auto") -> np.ndarray:
         f = MAX_INPUT / max(gray.shape)
         gray = cv2.resize(gray, (max(1, round(gray.shape[1] * f)), max(1, round(gray.shape[0] * f))),
                           interpolation=cv2.INTER_AREA)
-    ink = to_white_on_black(gray, polarity)
+    stretched, gain = stretch_contrast(gray)
+    ink = to_white_on_black(stretched, polarity, min_ink=FAINT_INK * gain)
     mask = _ink_mask(ink)
     ink, mask = remove_frame(ink, mask)
     box = _ink_box(mask)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .correct import choose_vin
 from .comb import find_comb, read_comb
+from .grid import regular_recut
 from .segment import STRIP_H, _gray, _line_quad, decode_line, find_lines, vin_windows
 from .vin import LENGTH, check, tail_letters
 
@@ -209,6 +210,12 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)] \
             if decodable else []
         sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
+        if hyps and not sure:
+            # a monospaced line the pieces' decoding cut unevenly: its glyphs re-cut on one grid
+            recut = regular_recut(line, hyps[0][0], scorer)
+            if recut is not None:
+                hyps.append((recut, STRIP_H, 0.0))
+                sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
         comb = None
         # a printed VIN read surely needs no boxes around it, and after one only a second
         # printed VIN is looked for

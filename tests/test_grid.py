@@ -1,0 +1,133 @@
+"""Monospace re-cut (vinread.grid): grid fit and the re-segmented reading."""
+import numpy as np
+import pytest
+
+from vinread.alphabet import ALPHABET
+from vinread.grid import fit_grid, regular_recut
+from vinread.segment import STRIP_H, Hypothesis, Line
+
+PITCH, INK, X0 = 30, 22, 20
+PAD = int(round(0.2 * STRIP_H))
+
+
+def grid_line(split: int = 4) -> tuple[Line, np.ndarray]:
+    """A monospaced line of 17 glyphs (``INK`` px of ink every ``PITCH`` px); glyph ``split``
+    comes in two pieces (a W's diagonals). Returns the line and the true glyph spans."""
+    truth = np.array([(X0 + i * PITCH, X0 + i * PITCH + INK) for i in range(17)])
+    pieces = []
+    for i, (a, b) in enumerate(truth):
+        if i == split:
+            pieces += [(a, a + INK // 2), (a + INK // 2 + 1, b)]
+        else:
+            pieces.append((a, b))
+    W = int(truth[-1, 1]) + 20
+    strip = np.full((80, W), 200, np.uint8)
+    for a, b in pieces:
+        strip[20:60, a:b] = 40
+    line = Line(pieces=np.array(pieces), boxes=np.zeros((len(pieces), 4), np.int32), polarity="dark",
+                angle=0.0, strip=strip, band=(20, 60), source="test", height=40.0,
+                strip_to_image=np.array([[1.0, 0, 0], [0, 1.0, 0]]), ink=None)
+    return line, truth
+
+
+def width_scorer(crops, polarity):
+    """Reads a crop by its ink width: a whole glyph (``INK`` px) is A, anything else 7 at low odds."""
+    probs = np.full((len(crops), 33), 1e-4)
+    glyph = np.zeros(len(crops))
+    for k, c in enumerate(crops):
+        inked = np.nonzero((c < 128).any(0))[0]
+        whole = len(inked) and inked[-1] - inked[0] + 1 == INK
+        probs[k, ALPHABET.index("A" if whole else "7")] = 0.99 if whole else 0.3
+        glyph[k] = 0.99 if whole else 0.3
+    return probs / probs.sum(1, keepdims=True), glyph
+
+
+def hypothesis(spans: np.ndarray) -> Hypothesis:
+    n = len(spans)
+    return Hypothesis(boxes=np.zeros((n, 4), np.int32), crops=[], polarity="dark", score=0.0,
+                      line_index=3, probs=np.full((n, 33), 1 / 33), glyphness=np.ones(n),
+                      spans=np.asarray(spans, np.int32))
+
+
+def test_fit_grid_ignores_misplaced_centres():
+    centres = 12.0 + 31.0 * np.arange(17)
+    centres[[4, 5, 11]] += [13.0, -12.0, 15.0]
+    offset, pitch, inliers = fit_grid(centres)
+    assert pitch == pytest.approx(31.0, abs=0.01) and offset == pytest.approx(12.0, abs=0.1)
+    assert inliers.tolist() == [i not in (4, 5, 11) for i in range(17)]
+
+
+def test_recut_puts_each_glyph_in_its_cell():
+    """The decoder took the split glyph's left half for glyph 4 and its right half with the next
+    glyph's left half for glyph 5 (centres off the grid there): the re-cut reads whole glyphs."""
+    line, truth = grid_line(split=4)
+    spans = truth.copy()
+    spans[4] = (truth[4, 0], truth[4, 0] + INK // 2)
+    spans[5] = (truth[4, 0] + INK // 2 + 1, truth[5, 0] + INK // 2)
+    recut = regular_recut(line, hypothesis(spans), width_scorer)
+    assert recut is not None and recut.line_index == 3
+    assert np.array_equal(recut.spans, truth)
+    assert recut.text == "A" * 17
+    assert len(recut.crops) == 17 and recut.boxes.shape == (17, 4)
+
+
+def test_regular_reading_is_left_alone():
+    line, truth = grid_line()
+    assert regular_recut(line, hypothesis(truth), width_scorer) is None
+
+
+def test_proportional_reading_is_not_recut():
+    """Centres that no even grid explains (proportional print) give no re-cut."""
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.uniform(12, 60, 17)) + 20
+    spans = np.stack([x - 5, x + 5], 1).astype(np.int64)
+    line, _ = grid_line()
+    assert regular_recut(line, hypothesis(spans), width_scorer) is None
+
+
+def test_recut_takes_the_best_cells_of_the_line():
+    """A reading shifted two cells past the line's end (a grid point beyond the strip): the
+    re-cut reads only cells on the line, and the best 17 of them are the true glyphs."""
+    line, truth = grid_line()
+    spans = truth + 2 * PITCH
+    spans[5] += 10
+    assert spans[-1].mean() > line.strip.shape[1]
+    recut = regular_recut(line, hypothesis(spans), width_scorer)
+    assert recut is not None and np.array_equal(recut.spans, truth)
+
+
+def test_recut_trades_a_skipped_glyph_for_a_delimiter():
+    """The decoder skipped the first glyph and took a trailing ``*`` (narrow, not a glyph)
+    instead, on the right grid: the re-cut slides the window back."""
+    line, truth = grid_line()
+    star = (X0 + 17 * PITCH + 6, X0 + 17 * PITCH + 16)
+    line.pieces = np.vstack([line.pieces, [star]])
+    line.strip = np.pad(line.strip, ((0, 0), (0, PITCH)), constant_values=200)
+    line.strip[30:50, star[0]:star[1]] = 40
+    spans = np.vstack([truth[1:], [star]])
+    recut = regular_recut(line, hypothesis(spans), width_scorer)
+    assert recut is not None and np.array_equal(recut.spans, truth)
+
+
+def test_wide_glyph_means_proportional_print():
+    """A glyph span much wider than the pitch (a proportional W): no re-cut."""
+    line, truth = grid_line()
+    spans = truth.copy()
+    spans[3] = (truth[3, 0] - 12, truth[3, 1] + 12)
+    spans[8] += 9
+    assert regular_recut(line, hypothesis(spans), width_scorer) is None
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_recut_of_any_reading_is_well_formed(seed):
+    """Random readings of a line: no re-cut, or 17 non-empty cells inside the strip."""
+    rng = np.random.default_rng(seed)
+    line, truth = grid_line()
+    width = line.strip.shape[1]
+    spans = truth + rng.integers(-20, 20, (17, 1))
+    spans[rng.integers(17)] += rng.integers(-60, 60)
+    spans = np.clip(np.sort(spans, 0), 0, width)
+    out = regular_recut(line, hypothesis(spans), width_scorer)
+    if out is not None:
+        assert len(out.crops) == 17 and (out.spans[:, 0] < out.spans[:, 1]).all()
+        assert out.spans.min() >= 0 and out.spans.max() <= width
