@@ -174,3 +174,26 @@ def test_a_character_breaking_a_plausibility_rule_is_flagged_however_probable(re
     res = reader._describe(VinResult("plate.png"), hyp)
     assert res.vin == vin and min(c.confidence for c in res.characters) >= 0.99
     assert res.low_confidence_positions == low
+
+
+def test_score_views_averages_the_views_of_each_crop(reader):
+    """Each crop is read in every view of VIEWS (itself, turned, sheared) and the readings are
+    averaged: the same as scoring the views one by one and taking the mean."""
+    from vinread.pipeline import VIEWS, view_of
+
+    crops = []
+    for ch in "8B":
+        img = np.full((64, 48), 215, np.uint8)
+        cv2.putText(img, ch, (6, 54), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 35, 5, cv2.LINE_AA)
+        crops.append(img)
+    assert view_of(crops[0], 0.0, 0.0) is crops[0]
+    turned = view_of(crops[0], 3.0, 0.0)
+    assert turned.shape == crops[0].shape and not np.array_equal(turned, crops[0])
+    probs, glyph = reader.score_views(crops, "dark")
+    assert probs.shape == (2, 33) and glyph.shape == (2,)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    for i, crop in enumerate(crops):
+        p, g = reader.score_crops([view_of(crop, *v) for v in VIEWS], "dark")
+        np.testing.assert_allclose(probs[i], p.mean(0) / p.mean(0).sum(), atol=1e-5)
+        assert glyph[i] == pytest.approx(float(g.mean()), abs=1e-5)
+    assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in probs.argmax(1)) == "8B"

@@ -248,6 +248,11 @@ RIVAL_WINDOW = 6.0
 """Readings within this many log units of the best one share in its per-position probabilities."""
 
 
+MAX_VIEWED = 3
+"""At most this many of the best readings (those within :data:`RIVAL_WINDOW`) are read again
+in several views (:meth:`vinread.pipeline.Reader.score_views`) before they are blended."""
+
+
 def blend_rivals(found: list[Candidate], window: float = RIVAL_WINDOW) -> np.ndarray:
     """The best reading's (17, 33) probabilities, marginalised over its close rivals.
 
@@ -267,15 +272,20 @@ def blend_rivals(found: list[Candidate], window: float = RIVAL_WINDOW) -> np.nda
 def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     """The best reading of the photo, or None when nothing reads as a VIN.
 
-    Its probabilities are blended with those of close rivals
-    (:func:`blend_rivals`). When another line reads as a different valid
-    VIN, a warning says so.
+    The glyphs of the best reading and of its closest rivals are read again in several
+    views (``reader.score_views``, at most :data:`MAX_VIEWED` readings), and its
+    probabilities are blended with the rivals' (:func:`blend_rivals`). When another
+    line reads as a different valid VIN, a warning says so.
     """
     angles: list[float] = []
     found = candidates(image, reader.score_crops, line_angles=angles)
     if not found:
         return None
     best = found[0]
+    # the readings that will be reported or blended: every glyph read in several views
+    for c in found[:MAX_VIEWED]:
+        if c.score >= best.score - RIVAL_WINDOW and c.crops:
+            c.probs, c.glyphness = reader.score_views(c.crops, c.polarity)
     best.line_angles = [best.angle] + angles
     best_vin = choose_vin(best.probs).vin
     other_lines: set[int] = set()
