@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .segment import Hypothesis, Line, Scorer, scoring_polarity
+from .segment import Hypothesis, Line, Scorer
 
 MIN_INLIERS = 0.7
 """Fraction of a reading's glyph centres that must lie on one even grid for the line to be
@@ -85,11 +85,10 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     if pitch <= 0 or inliers.mean() < MIN_INLIERS or np.ptp(spans, 1).max() > MAX_MONO_WIDTH * pitch:
         return None
     width = line.strip.shape[1]
-    # every grid point whose cell lies (mostly) on the line, the reading's own ones included
-    first = -int(np.floor((offset - 0.25 * pitch) / pitch))
-    last = int(np.floor((width + 0.25 * pitch - offset) / pitch))
-    ks = np.arange(max(first, -SLIDE), min(last, n - 1 + SLIDE) + 1)
-    ks = ks[(offset + pitch * ks >= 0) & (offset + pitch * ks <= width)]
+    # the reading's own grid points and SLIDE more either way, those at least a quarter
+    # pitch into the strip and not past its end
+    ks = np.arange(-SLIDE, n + SLIDE)
+    ks = ks[(offset + pitch * ks >= 0.25 * pitch) & (offset + pitch * ks <= width)]
     if len(ks) < n:
         return None
     grid = offset + pitch * ks
@@ -107,7 +106,7 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
         x0 = int(round(min(max(x0, g - REACH * pitch, 0), width - 1)))
         cells[k] = x0, max(x0 + 1, int(round(min(x1, g + REACH * pitch, width))))
     crops = [line.span_crop(int(a), int(b)) for a, b in cells]
-    polarity = scoring_polarity(line)
+    polarity = hyp.polarity
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(cells), -1)
     glyph = np.asarray(glyph, np.float64).reshape(len(cells))
