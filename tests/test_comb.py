@@ -111,3 +111,45 @@ def test_finds_the_boxes_of_generated_forms():
         hits += all(x <= cx <= x + w and y <= cy <= y + h
                     for (x, y, w, h), (cx, cy) in zip(boxes, centres))
     assert hits >= 5
+
+
+def _boxes_hold(comb, centres):
+    boxes = [comb.box(int(a), int(b)) for a, b in comb.cells]
+    return all(x <= cx <= x + w and y <= cy <= y + h for (x, y, w, h), (cx, cy) in zip(boxes, centres))
+
+
+def test_a_box_side_lost_to_glare_is_put_where_the_pitch_says():
+    img, centres = draw_form()
+    # glare washes out the side between boxes 8 and 9 and the rules above and below it
+    x = 60 + 8 * 40
+    img[118:175, x - 12:x + 12] = 245
+    combs = combs_of(img)
+    assert combs and combs[0].cells.shape == (17, 2)
+    assert _boxes_hold(combs[0], centres)
+
+
+def test_a_row_cut_by_the_photo_edge_is_still_found():
+    img, centres = draw_form()
+    cut = img[:, :60 + 17 * 40 - 4]          # the last box's right side is past the edge
+    combs = combs_of(cut)
+    assert combs and combs[0].cells.shape == (17, 2)
+    assert _boxes_hold(combs[0], centres)
+
+
+def test_the_gaps_between_text_lines_are_not_a_light_ruled_row():
+    img = np.full((300, 1000), 245, np.uint8)
+    for i, y in enumerate((60, 110, 160, 210)):
+        cv2.putText(img, "ABCDEFGHJKLMNPRSTUVW"[i:i + 17], (40, y), FONT, 1.2, 30, 2, cv2.LINE_AA)
+    assert [c for c in combs_of(img) if c.polarity == "light"] == []
+
+
+def test_a_caption_ruled_off_above_the_boxes_is_not_taken_into_them():
+    img, centres = draw_form(caption=False)
+    # a small caption just above the boxes, ruled off above: the rule and the boxes' bottom
+    # make a pair that the boxes' sides fill three quarters of
+    cv2.line(img, (60, 104), (60 + 17 * 40, 104), 40, 1)
+    cv2.putText(img, "VEHICLE IDENTIFICATION NUMBER", (62, 116), FONT, 0.35, 30, 1, cv2.LINE_AA)
+    combs = combs_of(img)
+    assert combs and combs[0].cells.shape == (17, 2)
+    x, y, w, h = combs[0].box(*combs[0].cells[0])
+    assert y >= 120 - 4 and y + h <= 120 + 52 + 4          # the boxes' own rules, not the caption's

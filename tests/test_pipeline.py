@@ -197,3 +197,19 @@ def test_score_views_averages_the_views_of_each_crop(reader):
         np.testing.assert_allclose(probs[i], p.mean(0) / p.mean(0).sum(), atol=1e-5)
         assert glyph[i] == pytest.approx(float(g.mean()), abs=1e-5)
     assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in probs.argmax(1)) == "8B"
+
+
+def test_a_faint_glyph_among_crisp_ones_is_flagged():
+    from vinread.pipeline import faint_positions
+
+    def crop(ink: int) -> np.ndarray:
+        img = np.full((40, 28), 230, np.uint8)
+        cv2.putText(img, "R", (3, 32), cv2.FONT_HERSHEY_SIMPLEX, 1.0, ink, 3)
+        return img
+
+    crops = [crop(30) for _ in range(17)]
+    assert faint_positions(crops) == []
+    crops[5] = crop(200)                      # washed out by glare: 30 grey levels of ink
+    crops[11] = np.full((40, 28), 230, np.uint8)
+    assert faint_positions(crops) == [6, 12]
+    assert faint_positions([]) == []

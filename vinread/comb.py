@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .normalize import ink_is_dark
 from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, runs, strip_box
 
 __all__ = ["Comb", "find_comb", "read_comb"]
@@ -30,13 +31,21 @@ RULE_COVER = 0.75
 """A column (row) is a box side (top or bottom rule) when ruling covers this fraction of it."""
 CELL_SPREAD = 1.45
 """Every box of a comb is at most this many times as wide as its narrowest one."""
-TALL = 4.0
+TALL = 6.0
 """Rows of the resampled frame above and below the line's centre, in glyph heights (the
 line may be the row's caption, or the handwriting in it)."""
 MIN_RULE = 6.0
 """Shortest top or bottom rule of a row of boxes, in glyph heights."""
+MAX_RULE = 0.4
+"""Thickest top or bottom rule, in glyph heights."""
+MIN_BOX = 0.8
+"""Shortest box, in glyph heights of the line (a box holds a character at least as tall
+as the line's, or the line is a caption of smaller print)."""
 MAX_BOX = 3.5
 """Tallest box, in glyph heights of the line."""
+MAX_SIDES = 6
+"""Most column runs per box in a row of boxes (its sides and the characters' upright strokes);
+a band with more is texture, and the search among them would be slow."""
 WIDER = 30.0
 """Columns added before the line's first and after its last piece, in glyph heights."""
 SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
@@ -86,26 +95,28 @@ def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
         return []
     long_run = cv2.erode(u8, np.ones((1, length), np.uint8), anchor=(0, 0),
                          borderType=cv2.BORDER_CONSTANT, borderValue=0).any(axis=1)
-    rules = runs(long_run)
+    # a rule is thin: a long band of ink is the ground between lines of the other polarity
+    rules = [(a, z) for a, z in runs(long_run) if z - a <= MAX_RULE * STRIP_H]
     pairs = []
     for i, (_, t) in enumerate(rules):
         for b, _ in rules[i + 1:]:
             t_in, b_in = int(t) - 1, int(b) + 1       # undo the thickening
-            if 0.5 * STRIP_H <= b_in - t_in <= MAX_BOX * STRIP_H:
+            if MIN_BOX * STRIP_H <= b_in - t_in <= MAX_BOX * STRIP_H:
                 pairs.append((t_in, b_in))
     # glyphs' bars joined by the boxes' sides can pass for a rule inside a row of
     # boxes: the tallest pair whose boxes close is the row's outline
     return sorted(pairs, key=lambda tb: tb[0] - tb[1])
 
 
-def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
-           core: tuple[int, int]) -> tuple[np.ndarray, np.ndarray] | None:
+def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, int],
+           end: float = np.inf) -> tuple[np.ndarray, np.ndarray, float] | None:
     """A row of ``n`` boxes in an upright ruling mask (S, W) bool: (n, 2) inner columns at
-    mid-height and (n, 2) shears (columns per row) of each box's left and right sides.
+    mid-height, (n, 2) shears (columns per row) of each box's left and right sides, and the
+    median fraction of the rows its sides fill.
 
     The sides are looked for over the whole width (the line that led here
     may cover only part of the row); among several candidate rows the one
-    overlapping ``core`` most is kept.
+    overlapping ``core`` most is kept. ``end``: the column where the photo ends.
     """
     t, b = rows
     band = cv2.dilate(ruling[t:b].astype(np.uint8), np.ones((1, 3), np.uint8))
@@ -122,36 +133,60 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int,
     wide = cover.max(0)
     lean = np.asarray(SHEARS)[cover.argmax(0)]
     sides = [(a + 1, z - 1) for a, z in runs(wide >= RULE_COVER)]
+    if len(sides) > MAX_SIDES * n:
+        return None     # grain or brushed metal: every column is a "side"
     # columns under the top rule and over the bottom rule: every box has both
     m = max(3, int(0.2 * (b - t)))      # the rules may slant a little across the frame
     ruled = (ruling[max(0, t - m):t + m].any(0) & ruling[b - m:b + m].any(0)).astype(np.float64)
     ruled_sum = np.concatenate([[0.0], np.cumsum(ruled)])
     best = None
-    for cells in _regular_rows(sides, n, min_pitch=0.3 * (b - t)):
+    for cells, missing in _regular_rows(sides, n, min_pitch=0.3 * (b - t), end=end):
+        cells = np.clip(cells, 0, W)
         widths = cells[:, 1] - cells[:, 0]
         if widths.min() < 0.3 * (b - t) or widths.max() > CELL_SPREAD * widths.min():
             continue
         closed = (ruled_sum[cells[:, 1]] - ruled_sum[cells[:, 0]]) / np.maximum(widths, 1)
-        if closed.min() < 0.5:
+        # a box under glare may have lost its rules as well as its sides
+        if np.sort(closed)[MAX_MISSING] < 0.5:
             continue
         overlap = min(cells[-1, 1], core[1]) - max(cells[0, 0], core[0])
-        key = (round(float(closed.mean()), 2), overlap)
+        key = (-int(missing.sum()), round(float(closed.mean()), 2), overlap)
         if best is None or key > best[0]:
-            best = (key, cells)
+            best = (key, cells, missing)
     if best is None:
         return None
-    cells = best[1]
-    return cells, np.stack([lean[np.maximum(cells[:, 0] - 1, 0)], lean[cells[:, 1]]], axis=1)
+    _, cells, missing = best
+    leans = np.stack([lean[np.maximum(cells[:, 0] - 1, 0)], lean[np.minimum(cells[:, 1], W - 1)]], axis=1)
+    # a side that is not there has no lean of its own: the row's typical one
+    real = np.concatenate([leans[:, 0], leans[-1:, 1]])[~missing]
+    leans[missing[:-1], 0] = np.median(real)
+    leans[missing[1:], 1] = np.median(real)
+    edges = np.concatenate([cells[:, 0] - 1, cells[-1:, 1]])[~missing]
+    return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
 
 
-def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, min_pitch: float = 0.0):
-    """Rows of ``n`` boxes among column runs: ``n + 1`` runs at an even pitch (runs between
-    them, a character's upright strokes, are passed over). Yields (n, 2) inner columns.
+FILL_GAIN = 0.1
+"""How much more of its rows a row of boxes' sides must fill, inside the tallest pair of
+rules that holds it, for the inner pair to be taken as its outline."""
+MAX_MISSING = 2
+"""Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
+pitch says, never two in a row nor among the first two."""
 
-    Rows whose first box is narrower than ``min_pitch`` are not tried. The search is
-    quadratic in the runs (a barcode beside the boxes brings hundreds), so each step finds
-    the run nearest its expected place by bisection, and a first pitch too long for ``n``
-    boxes to fit (the running pitch shrinks by under half over a row) ends the scan.
+
+def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, min_pitch: float = 0.0,
+                  max_missing: int = MAX_MISSING, end: float = np.inf):
+    """Rows of ``n`` boxes among column runs: ``n + 1`` sides at an even pitch (runs between
+    them, a character's upright strokes, are passed over; up to ``max_missing`` sides may be
+    absent; the last one only where the photo ends, at column ``end``, as the row may go on
+    past it, otherwise a row of ``n - 1`` boxes would pass). Yields ``(cells (n, 2) inner
+    columns, missing (n + 1,) bool)``.
+
+    The pitch followed is the mean of the row's so far and of its last box, so a row
+    foreshortened by perspective stays on track. Rows whose first box is narrower than
+    ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
+    boxes brings hundreds), so each step finds the run nearest its expected place by
+    bisection, and a first pitch too long for ``n`` boxes to fit (the running pitch
+    shrinks by under half over a row) ends the scan.
     """
     centres = [(a + z) / 2 for a, z in sides]
     S = len(centres)
@@ -164,24 +199,36 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
             return S - 1
         return k - 1 if x - centres[k - 1] <= centres[k] - x else k
 
-    for i in range(S - n):
-        longest = 2.0 * (centres[-1] - centres[i]) / n
+    for i in range(S - n + max_missing):
+        longest = 2.0 * (centres[-1] - centres[i]) / (n - max_missing)
         for j in range(i + 1, S):
             pitch = centres[j] - centres[i]
             if pitch <= 0 or pitch < min_pitch:
                 continue
             if pitch > longest:
                 break
-            chosen = [i, j]
+            at = [centres[i], centres[j]]
+            chosen: list[int | None] = [i, j]
+            last = j
             while len(chosen) < n + 1:
-                want = centres[chosen[-1]] + pitch
+                want = at[-1] + pitch
                 k = nearest(want)
-                if abs(centres[k] - want) > tolerance * pitch or k <= chosen[-1]:
+                if abs(centres[k] - want) <= tolerance * pitch and k > last:
+                    chosen.append(k)
+                    at.append(centres[k])
+                    last = k
+                elif chosen[-1] is not None and chosen.count(None) < max_missing and \
+                        (len(chosen) < n or want >= end - 0.15 * pitch):
+                    chosen.append(None)
+                    at.append(want)
+                else:
                     break
-                chosen.append(k)
-                pitch = (centres[k] - centres[i]) / (len(chosen) - 1)
+                pitch = 0.5 * ((at[-1] - at[0]) / (len(at) - 1) + (at[-1] - at[-2]))
             if len(chosen) == n + 1:
-                yield np.array([(sides[chosen[m]][1], sides[chosen[m + 1]][0]) for m in range(n)], np.int64)
+                edges = [sides[k] if k is not None else (int(round(x)), int(round(x)))
+                         for k, x in zip(chosen, at)]
+                yield (np.array([(edges[m][1], edges[m + 1][0]) for m in range(n)], np.int64),
+                       np.array([k is None for k in chosen]))
 
 
 def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
@@ -217,14 +264,35 @@ def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     strip = cv2.warpAffine(gray, M, (x1 - x0, 2 * pad_y), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_AREA,
                            borderMode=cv2.BORDER_REPLICATE)
     core = (int(line.pieces[0, 0]) - x0, int(line.pieces[-1, 1]) - x0)
+    # where the photo ends along the row (the strip's ends replicate its border)
+    inside = cv2.warpAffine(np.ones(gray.shape, np.uint8), M, (x1 - x0, 2 * pad_y),
+                            flags=cv2.WARP_INVERSE_MAP | cv2.INTER_NEAREST, borderValue=0)[pad_y]
+    end = float(np.nonzero(inside)[0].max()) if inside.any() else np.inf
     # the ruling tells the ink's polarity (a line may have been found between the glyphs)
     for polarity in ("dark", "light"):
         ruling = _ruling(strip, polarity)
-        for rows in _rules(ruling):
-            found = _cells(ruling, rows, n, core)
-            if found is not None:
-                return Comb(strip, found[0], found[1], rows, polarity, line.angle, M)
+        pairs = _rules(ruling)
+        for rows in pairs:
+            found = _cells(ruling, rows, n, core, end)
+            if found is None or not _ground_fits(strip, rows, found[0], polarity):
+                continue
+            # the tallest pair of rules can hold a caption above the boxes (the sides stop
+            # short of its top rule): a pair inside it whose rows the sides fill is the row
+            for inner in pairs:
+                if inner != rows and rows[0] <= inner[0] and inner[1] <= rows[1]:
+                    better = _cells(ruling, inner, n, core, end)
+                    if better is not None and better[2] >= found[2] + FILL_GAIN and \
+                            _ground_fits(strip, inner, better[0], polarity):
+                        rows, found = inner, better
+                        break
+            return Comb(strip, found[0], found[1], rows, polarity, line.angle, M)
     return None
+
+
+def _ground_fits(strip: np.ndarray, rows: tuple[int, int], cells: np.ndarray, polarity: str) -> bool:
+    """Inside the boxes the ground is the majority: light ruling has dark ground (the gaps
+    between dark text lines, taken for light rules, have text inside)."""
+    return ink_is_dark(strip[rows[0]:rows[1], cells[0, 0]:cells[-1, 1]]) == (polarity == "dark")
 
 
 def _box_crop(comb: Comb, ruling: np.ndarray, i: int) -> np.ndarray:

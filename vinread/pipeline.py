@@ -19,7 +19,7 @@ from .alphabet import ALPHABET, ascii_of
 from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE, choose_vin
 from .images import ImageReadError, load_image, read_image
 from .model import GlyphModel
-from .normalize import BlankGlyphError, normalize_glyph
+from .normalize import BlankGlyphError, normalize_glyph, stretch_contrast, to_gray
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
 from .segment import pick_either
 from .vin import check, implausible_positions
@@ -38,6 +38,30 @@ def _alternatives(p: np.ndarray, skip: int, n: int = ALTERNATIVES) -> list[Alter
 
 VIEWS = ((0.0, 0.0), (3.0, 0.0), (-3.0, 0.0), (0.0, 0.12), (0.0, -0.12))
 """(rotation in degrees, horizontal shear) of the views :meth:`Reader.score_views` reads."""
+
+
+FAINT_RATIO = 0.5
+"""A glyph whose grey-level spread is under this fraction of its reading's median spread is
+faint (glare, wear, a shallow stamping): its reading is flagged, however sure the model is,
+as a stroke it lost would have made it another character (an R washed out to an F)."""
+
+
+def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> list[int]:
+    """1-based positions of the crops whose contrast is under ``ratio`` x the median crop's.
+
+    Parameters
+    ----------
+    crops : the reading's glyph crops, gray or colour, any sizes.
+    """
+    if len(crops) == 0:
+        return []
+    def spread(crop) -> float:
+        try:    # stretch_contrast's gain is 1 / spread (spreads under its MIN_SPREAD count as that)
+            return 1.0 / stretch_contrast(to_gray(crop))[1]
+        except BlankGlyphError:
+            return 0.0
+    spread = np.array([spread(c) for c in crops])
+    return [i + 1 for i in np.nonzero(spread < ratio * np.median(spread))[0]]
 
 
 def view_of(crop: np.ndarray, degrees: float, shear: float) -> np.ndarray:
@@ -332,12 +356,18 @@ class Reader:
             for i, (c, p) in enumerate(zip(decision.vin, decision.char_probs))]
         # a character that breaks a plausibility rule is doubtful however probable the model found it
         doubtful = set(implausible_positions(decision.vin))
+        crops = getattr(hyp, "crops", None) or []       # a consensus of photos has none of its own
+        faint = faint_positions(crops) if len(crops) == len(decision.vin) else []
+        doubtful.update(faint)
         result.low_confidence_positions = [i + 1 for i, p in enumerate(decision.char_probs)
                                            if p < self.low_confidence or i + 1 in doubtful]
         result.corrections = [vars(c) for c in decision.corrections]
         result.boxes = [[int(v) for v in b] for b in hyp.boxes]
         result.angle = round(float(hyp.angle), 1)
         result.warnings = list(report.warnings) + list(hyp.warnings)
+        if faint:
+            result.warnings.append(f"faint glyph at position {', '.join(map(str, faint))}: "
+                                   "a stroke lost to glare or wear would change it")
         if report.error and report.error not in result.warnings:
             result.warnings.insert(0, report.error)
         return result
