@@ -46,6 +46,12 @@ MAX_BOX = 3.5
 MAX_SIDES = 6
 """Most column runs per box in a row of boxes (its sides and the characters' upright strokes);
 a band with more is texture, and the search among them would be slow."""
+FILL_GAIN = 0.1
+"""How much more of its rows a row of boxes' sides must fill, inside the tallest pair of
+rules that holds it, for the inner pair to be taken as its outline."""
+MAX_MISSING = 2
+"""Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
+pitch says, never two in a row nor among the first two."""
 WIDER = 30.0
 """Columns added before the line's first and after its last piece, in glyph heights."""
 SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
@@ -163,14 +169,6 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     leans[missing[1:], 1] = np.median(real)
     edges = np.concatenate([cells[:, 0] - 1, cells[-1:, 1]])[~missing]
     return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
-
-
-FILL_GAIN = 0.1
-"""How much more of its rows a row of boxes' sides must fill, inside the tallest pair of
-rules that holds it, for the inner pair to be taken as its outline."""
-MAX_MISSING = 2
-"""Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
-pitch says, never two in a row nor among the first two."""
 
 
 def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, min_pitch: float = 0.0,

@@ -55,12 +55,13 @@ def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> 
     """
     if len(crops) == 0:
         return []
-    def spread(crop) -> float:
+
+    def spread_of(crop) -> float:
         try:    # stretch_contrast's gain is 1 / spread (spreads under its MIN_SPREAD count as that)
             return 1.0 / stretch_contrast(to_gray(crop))[1]
         except BlankGlyphError:
             return 0.0
-    spread = np.array([spread(c) for c in crops])
+    spread = np.array([spread_of(c) for c in crops])
     return [i + 1 for i in np.nonzero(spread < ratio * np.median(spread))[0]]
 
 
