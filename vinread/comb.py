@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .normalize import ink_is_dark
-from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, runs, strip_box
+from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, glyph_log_scores, runs, strip_box
 
 __all__ = ["Comb", "find_comb", "read_comb"]
 
@@ -262,10 +262,12 @@ def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     strip = cv2.warpAffine(gray, M, (x1 - x0, 2 * pad_y), flags=cv2.WARP_INVERSE_MAP | cv2.INTER_AREA,
                            borderMode=cv2.BORDER_REPLICATE)
     core = (int(line.pieces[0, 0]) - x0, int(line.pieces[-1, 1]) - x0)
-    # where the photo ends along the row (the strip's ends replicate its border)
-    inside = cv2.warpAffine(np.ones(gray.shape, np.uint8), M, (x1 - x0, 2 * pad_y),
-                            flags=cv2.WARP_INVERSE_MAP | cv2.INTER_NEAREST, borderValue=0)[pad_y]
-    end = float(np.nonzero(inside)[0].max()) if inside.any() else np.inf
+    # where the photo ends along the row (the strip's ends replicate its border): the last
+    # column of the middle row whose nearest source pixel is in the photo
+    cols = np.arange(x1 - x0)
+    src_x, src_y = (np.rint(M[:, 0:1] * cols + M[:, 1:2] * pad_y + M[:, 2:3]))
+    inside = (src_x >= 0) & (src_x < gray.shape[1]) & (src_y >= 0) & (src_y < gray.shape[0])
+    end = float(cols[inside].max()) if inside.any() else np.inf
     # the ruling tells the ink's polarity (a line may have been found between the glyphs)
     for polarity in ("dark", "light"):
         ruling = _ruling(strip, polarity)
@@ -322,8 +324,7 @@ def read_comb(comb: Comb, scorer: Scorer, line_index: int = -1) -> Hypothesis:
     probs, glyph = scorer(crops, comb.polarity)
     probs = np.asarray(probs, np.float64)
     glyph = np.asarray(glyph, np.float64).reshape(-1)
-    eps = 1e-6
-    score = float((np.log(probs.max(1) + eps) + np.log(glyph + eps)).sum())
+    score = float(glyph_log_scores(probs, glyph).sum())
     return Hypothesis(
         boxes=np.array([comb.box(int(a), int(c)) for a, c in comb.cells], np.int32),
         crops=crops, polarity=comb.polarity, score=score, line_index=line_index,

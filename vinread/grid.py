@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .segment import Hypothesis, Line, Scorer
+from .segment import Hypothesis, Line, Scorer, glyph_log_scores
 
 MIN_INLIERS = 0.7
 """Fraction of a reading's glyph centres that must lie on one even grid for the line to be
@@ -110,8 +110,7 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(cells), -1)
     glyph = np.asarray(glyph, np.float64).reshape(len(cells))
-    eps = 1e-6
-    cell_score = np.log(probs.max(1) + eps) + np.log(glyph + eps)
+    cell_score = glyph_log_scores(probs, glyph)
     cell_score[empty] = -np.inf          # a glyph's cell holds ink
     window = np.convolve(cell_score, np.ones(n), "valid")
     if not np.isfinite(window).any():

@@ -1063,7 +1063,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     eps = 1e-6
     logp = np.log(probs + eps)
     logg = np.log(glyph + eps)
-    sscore_plain = logp.max(1) + logg
+    sscore_plain = glyph_log_scores(probs, glyph, eps)
     span_w = (xs1[np.array([j for _, j in spans])] - xs0[np.array([i for i, _ in spans])]).astype(np.float64)
     single = {i: glyph[k] for k, (i, j) in enumerate(spans) if i == j}
     skip_cost = np.array([skip_penalty - np.log(1 - single.get(i, 0.0) + eps) for i in range(P)])
@@ -1207,6 +1207,12 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
         if len(out) >= top:
             break
     return out
+
+
+def glyph_log_scores(probs: np.ndarray, glyph: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """(N,) how surely each crop is one whole character: log top probability + log glyph-or-not
+    score, from ``probs`` (N, 33) and ``glyph`` (N,)."""
+    return np.log(np.max(probs, axis=1) + eps) + np.log(glyph + eps)
 
 
 EITHER_SOURCES = ("edge",)
