@@ -176,6 +176,28 @@ def test_a_character_breaking_a_plausibility_rule_is_flagged_however_probable(re
     assert res.low_confidence_positions == low
 
 
+def test_a_crop_the_model_doubts_is_one_whole_glyph_is_flagged_however_probable(reader):
+    """A logo letter or a label's edge taken into the window reads as a sure character, but its
+    glyph-or-not score gives it away: that position is flagged, with a warning."""
+    from types import SimpleNamespace
+
+    from vinread.alphabet import ALPHABET
+    from vinread.pipeline import LOW_GLYPHNESS
+    from vinread.results import VinResult
+
+    vin = "1M8GDM9AXKP042788"
+    probs = np.full((17, len(ALPHABET)), 0.01 / (len(ALPHABET) - 1))
+    probs[np.arange(17), [ALPHABET.index(c) for c in vin]] = 0.99
+    glyphness = np.full(17, 0.99)
+    hyp = SimpleNamespace(probs=probs, boxes=np.zeros((17, 4), int), angle=0.0, warnings=[],
+                          glyphness=glyphness)
+    assert reader._describe(VinResult("a.png"), hyp).low_confidence_positions == []
+    glyphness[[0, 4]] = [LOW_GLYPHNESS - 0.1, LOW_GLYPHNESS - 0.3]
+    res = reader._describe(VinResult("a.png"), hyp)
+    assert res.vin == vin and res.low_confidence_positions == [1, 5]
+    assert any("position 1, 5 may not be one whole glyph" in w for w in res.warnings)
+
+
 def test_score_views_averages_the_views_of_each_crop(reader):
     """Each crop is read in every view of VIEWS (itself, turned, sheared) and the readings are
     averaged: the same as scoring the views one by one and taking the mean."""

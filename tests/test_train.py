@@ -63,3 +63,35 @@ def test_wrong_alphabet_card_is_refused(trained, tmp_path):
     (tmp_path / "m.json").write_text(json.dumps({**card, "alphabet": "0123456789"}))
     with pytest.raises(ModelLoadError, match="alphabet"):
         GlyphModel(tmp_path / "m.tflite")
+
+
+def test_a_model_trained_without_tensorflow_is_exported_as_keras_then_finished(trained, tmp_path,
+                                                                            monkeypatch):
+    """Under another Keras backend (a GPU machine's JAX, say) export writes .keras and a card without
+    the .tflite; ``python -m train.export DIR`` then evaluates, converts and rewrites the card."""
+    import sys
+
+    import keras
+
+    from train.export import export, main
+
+    out, card = trained
+    model = keras.models.load_model(out / "vinread.keras")
+    (tmp_path / "vinread.tflite").write_bytes(b"an older model")
+    training = {k: card[k] for k in ("architecture", "params", "epochs", "batch_size", "seed",
+                                     "test_per_source", "data", "train_seconds", "machine", "metrics")}
+    monkeypatch.setitem(sys.modules, "tensorflow", None)  # import tensorflow -> ImportError
+    part = export(model, tmp_path, training)
+    monkeypatch.undo()
+    assert set(part["files"]) == {"vinread.keras"}
+    assert not (tmp_path / "vinread.tflite").exists()
+
+    assert main([str(tmp_path), "--real-dir", str(tmp_path / "none"), "--workers", "1"]) == 0
+    done = json.loads((tmp_path / "vinread.json").read_text())
+    assert set(done["files"]) == {"vinread.keras", "vinread.tflite"}
+    for name, facts in done["files"].items():
+        assert facts["sha256"] == sha256_of(tmp_path / name)
+    assert done["metrics"] == card["metrics"]  # same model, same fixed-seed test sets
+    assert done["data"] == card["data"] and done["epochs"] == card["epochs"]
+    assert "synthetic printed" in (tmp_path / "REPORT.md").read_text()
+    GlyphModel(tmp_path / "vinread.tflite")

@@ -20,6 +20,31 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REAL_DIR = ROOT.parent / "shared" / "dev" / "single"
 
 
+def describe_machine() -> str:
+    """'x86_64, 2 cores', with the GPU and Keras backend when training runs on one."""
+    desc = f"{platform.machine()}, {os.cpu_count()} cores"
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    gpu = None
+    with contextlib.suppress(Exception):
+        if backend == "jax":
+            import jax
+            gpu = next((d.device_kind for d in jax.devices() if d.platform == "gpu"), None)
+        elif backend == "torch":
+            import torch
+            gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+        else:
+            import tensorflow as tf
+            gpu = "a GPU" if tf.config.list_physical_devices("GPU") else None
+    return f"{desc}, {gpu} (Keras backend {backend})" if gpu else desc
+
+
+def _command() -> str:
+    """This run's command line, with the Keras backend when it is not TensorFlow."""
+    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
+    prefix = [] if backend == "tensorflow" else [f"KERAS_BACKEND={backend}"]
+    return " ".join([*prefix, "python -m train", *sys.argv[1:]])
+
+
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--sources", default="printed,dotpeen,engraved,handwriting,scene", show_default=True,
               help="Comma-separated synthetic sources (scene: glyphs cut from rendered photos the way "
@@ -54,7 +79,7 @@ def main(sources, per_source, source_weights, rejects, emnist, emnist_limit, epo
             counts=counts, n_rejects=rejects, emnist=emnist, emnist_limit=emnist_limit, epochs=epochs,
             batch_size=batch_size, arch=arch, seed=seed, test_per_source=test_per_source,
             workers=workers, real_dir=real_dir, out=out,
-            machine=f"{platform.machine()}, {os.cpu_count()} cores")
+            machine=describe_machine(), command=_command())
     print(json.dumps(card["metrics"], indent=2))
 
 

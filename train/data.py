@@ -144,8 +144,8 @@ def _run(tasks, workers: int, label: str = "") -> list[tuple[np.ndarray, np.ndar
         it = map(_make_chunk, tasks)
         pool = None
     else:
-        # fork is fast, but unsafe once TensorFlow has started its threads
-        method = "spawn" if "tensorflow" in sys.modules else "fork"
+        # fork is fast, but unsafe once a deep-learning framework has started its threads
+        method = "spawn" if any(m in sys.modules for m in ("tensorflow", "jax", "torch")) else "fork"
         pool = mp.get_context(method).Pool(workers)
         it = pool.imap(_make_chunk, tasks)
     try:

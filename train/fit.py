@@ -56,14 +56,44 @@ def _emnist_sets(emnist: str, limit: int):
     return xtr, ytr, xte, yte, split
 
 
+def evaluate(model, sources: list[str], seed: int, test_per_source: int, workers: int,
+             real_dir: Path | None, emnist_test: tuple | None = None) -> list[dict]:
+    """Accuracy of ``model`` on each source's fixed-seed test set, the glyph-or-not score, EMNIST's
+    test split (``(X, y, split)``, when given) and the labelled real glyphs in ``real_dir`` (when there)."""
+    from train import data
+    from train.evaluate import glyphness_summary, summarize
+
+    results, whole = [], []
+    test_seed = seed + 1_000_003
+    for source in sources:
+        xt, yt = data.make_glyphs(source, test_per_source, test_seed, workers=workers)
+        probs, glyph = model.predict(xt[..., None], batch_size=1024, verbose=0)
+        results.append(summarize(f"synthetic {source}", yt, probs))
+        whole.append(glyph.reshape(-1))
+    xr = data.make_rejects(test_per_source, test_seed, workers=workers)
+    rej = model.predict(xr[..., None], batch_size=1024, verbose=0)[1].reshape(-1)
+    results.append(glyphness_summary(np.concatenate(whole), rej))
+    if emnist_test is not None:
+        probs, _ = model.predict(emnist_test[0][..., None], batch_size=1024, verbose=0)
+        results.append(summarize(f"EMNIST {emnist_test[2]} test split", emnist_test[1], probs))
+    if real_dir is not None and Path(real_dir).is_dir():
+        xr_real, yr_real, _ = load_labelled_dir(real_dir)
+        if len(xr_real):
+            probs, _ = model.predict(xr_real[..., None], verbose=0)
+            results.append(summarize(f"real handwritten ({Path(real_dir).name}/)", yr_real, probs))
+    for r in results:
+        log(f"{r['set']}: accuracy {r['accuracy']:.4f} on {r['n']}")
+    return results
+
+
 def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist_limit: int,
                      epochs: int, batch_size: int, arch: str, seed: int, test_per_source: int,
-                     workers: int, real_dir: Path, out: Path, machine: str) -> dict:
+                     workers: int, real_dir: Path, out: Path, machine: str, command: str = "") -> dict:
     """Generate the data, train, evaluate on every test set, export into ``out``; returns the card."""
     import keras
 
     from train import data
-    from train.evaluate import glyphness_summary, summarize, write_report
+    from train.evaluate import write_report
     from train.export import export
     from train.model import build, compile_model
 
@@ -92,31 +122,14 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
     train_seconds = time.time() - t0
     log(f"trained in {(time.time() - t_fit) / 60:.1f} min ({train_seconds / 60:.1f} min with data)")
 
-    results, whole = [], []
-    test_seed = seed + 1_000_003
-    for source in counts:
-        xt, yt = data.make_glyphs(source, test_per_source, test_seed)
-        probs, glyph = model.predict(xt[..., None], batch_size=1024, verbose=0)
-        results.append(summarize(f"synthetic {source}", yt, probs))
-        whole.append(glyph.reshape(-1))
-    xr = data.make_rejects(test_per_source, test_seed)
-    rej = model.predict(xr[..., None], batch_size=1024, verbose=0)[1].reshape(-1)
-    results.append(glyphness_summary(np.concatenate(whole), rej))
-    if em is not None:
-        probs, _ = model.predict(em[2][..., None], batch_size=1024, verbose=0)
-        results.append(summarize(f"EMNIST {em[4]} test split", em[3], probs))
-    if real_dir is not None and Path(real_dir).is_dir():
-        xr_real, yr_real, _ = load_labelled_dir(real_dir)
-        if len(xr_real):
-            probs, _ = model.predict(xr_real[..., None], verbose=0)
-            results.append(summarize(f"real handwritten ({Path(real_dir).name}/)", yr_real, probs))
-    for r in results:
-        log(f"{r['set']}: accuracy {r['accuracy']:.4f} on {r['n']}")
+    em_test = (em[2], em[3], em[4]) if em is not None else None
+    results = evaluate(model, list(counts), seed, test_per_source, workers, real_dir, em_test)
 
     card = {
         "architecture": arch, "params": int(model.count_params()), "epochs": epochs,
-        "batch_size": batch_size, "seed": seed, "data": {"sources": sources, "rejects": int(n_rejects)},
-        "train_seconds": round(train_seconds, 1), "machine": machine,
+        "batch_size": batch_size, "seed": seed, "test_per_source": test_per_source,
+        "data": {"sources": sources, "rejects": int(n_rejects)},
+        "train_seconds": round(train_seconds, 1), "machine": machine, "command": command,
         "metrics": {r["set"]: round(r["accuracy"], 4) for r in results},
     }
     card = export(model, out, card)

@@ -46,6 +46,12 @@ faint (glare, wear, a shallow stamping): its reading is flagged, however sure th
 as a stroke it lost would have made it another character (an R washed out to an F)."""
 
 
+LOW_GLYPHNESS = 0.8
+"""A position whose crop scores below this on the glyph-or-not output is flagged: the model doubts
+it is one whole glyph (a logo letter or label edge taken into the window, two glyphs merged), so
+its character is doubtful however sure the 33-way output is."""
+
+
 def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> list[int]:
     """1-based positions of the crops whose contrast is under ``ratio`` x the median crop's.
 
@@ -360,6 +366,10 @@ class Reader:
         crops = getattr(hyp, "crops", None) or []       # a consensus of photos has none of its own
         faint = faint_positions(crops) if len(crops) == len(decision.vin) else []
         doubtful.update(faint)
+        glyphness = getattr(hyp, "glyphness", None)
+        partial = ([i + 1 for i, g in enumerate(glyphness) if g < LOW_GLYPHNESS]
+                   if glyphness is not None and len(glyphness) == len(decision.vin) else [])
+        doubtful.update(partial)
         result.low_confidence_positions = [i + 1 for i, p in enumerate(decision.char_probs)
                                            if p < self.low_confidence or i + 1 in doubtful]
         result.corrections = [vars(c) for c in decision.corrections]
@@ -369,6 +379,9 @@ class Reader:
         if faint:
             result.warnings.append(f"faint glyph at position {', '.join(map(str, faint))}: "
                                    "a stroke lost to glare or wear would change it")
+        if partial:
+            result.warnings.append(f"position {', '.join(map(str, partial))} may not be one whole glyph "
+                                   f"(glyph-or-not score under {LOW_GLYPHNESS})")
         if report.error and report.error not in result.warnings:
             result.warnings.insert(0, report.error)
         return result
