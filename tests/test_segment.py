@@ -419,3 +419,40 @@ def test_pick_either_and_edge_lines_scored_both_ways():
     line = SimpleNamespace(source="edge", polarity="dark")
     assert scoring_polarity(line) == "either"
     assert scoring_polarity(SimpleNamespace(source="adaptive", polarity="light")) == "light"
+
+
+def test_a_vin_printed_just_above_its_barcode_is_still_a_line():
+    """On door stickers the VIN often sits a few pixels above its barcode. A glyph is never
+    merged with the bar under it as one 'broken glyph' (which made every glyph some four
+    glyph heights tall and lost the line)."""
+    from vinread.segment import barcode_bars
+
+    img, boxes = make_scene(polarity="dark")
+    x0 = min(b[0] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    top = max(b[1] + b[3] for b in boxes) + 6          # a fifth of a glyph height below
+    rng = np.random.default_rng(4)
+    x = x0
+    while x < x1:
+        bw = int(rng.integers(12, 26))      # as wide as the glyphs, like the wide bars of Code 39
+        img[top:top + 150, x:x + bw] = 30
+        x += bw + int(rng.integers(5, 12))
+    line = vin_line(find_lines(img), boxes)
+    assert abs(line.height - np.median([b[3] for b in boxes])) < 0.35 * line.height
+
+    bars = np.array([[100 + 12 * k, 300, 4 + k % 3, 150, 500] for k in range(8)])
+    glyphs = np.array([[b[0], b[1], b[2], b[3], 300] for b in boxes])
+    flags = barcode_bars(np.concatenate([bars, glyphs]))
+    assert flags[:8].all() and not flags[8:].any()
+
+
+def test_glyphs_are_not_merged_with_the_barcode_bars_under_them():
+    """Fragment merging joins the broken parts of one glyph; a bar just under a glyph, as wide
+    as it, is not one of them, even where glare broke the bar (its top stays in line)."""
+    from vinread.segment import _merge_fragments
+
+    glyphs = [[100 + 30 * k, 100, 18, 40, 300] for k in range(17)]
+    bars = [[101 + 15 * k, 146, 16 if k % 2 else 8, 150 if k % 5 else 90, 1200] for k in range(34)]
+    merged = _merge_fragments(np.array(glyphs + bars, np.int64))
+    assert sorted(merged[:, 3].tolist()).count(40) == 17
+    assert merged[:, 3].max() <= 150

@@ -479,6 +479,35 @@ def _components(stats: np.ndarray, hmin: float, hmax: float):
     return stats[keep]
 
 
+BAR_ASPECT = 3.0
+"""A barcode bar is at least this many times taller than wide ..."""
+BAR_NEIGHBOURS = 4
+"""... and stands among at least this many such bars of the same top and bottom."""
+
+
+def barcode_bars(stats: np.ndarray) -> np.ndarray:
+    """(N,) bool: which boxes of (N, >=4) ``x, y, w, h`` stats are bars of a barcode.
+
+    A bar is tall and thin and has at least :data:`BAR_NEIGHBOURS` tall thin neighbours
+    within its own height whose top or bottom matches its own to a tenth of that height
+    (a bar broken by glare or by the threshold keeps one of its ends in line). A VIN's 1s
+    are thin too, but their neighbours are wider letters and digits.
+    """
+    x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
+    thin = np.nonzero(h >= BAR_ASPECT * np.maximum(w, 1))[0]
+    bar = np.zeros(len(stats), bool)
+    if len(thin) <= BAR_NEIGHBOURS:
+        return bar
+    pts = np.stack([x[thin] + w[thin] / 2, y[thin] + h[thin] / 2], 1)
+    a, b = _pairs_within(pts, h[thin])
+    ia, ib = thin[a], thin[b]
+    tol = 0.1 * h[ia]
+    same = (np.abs(y[ia] - y[ib]) <= tol) | (np.abs(y[ia] + h[ia] - y[ib] - h[ib]) <= tol)
+    count = np.bincount(a[same], minlength=len(thin))
+    bar[thin[count >= BAR_NEIGHBOURS]] = True
+    return bar
+
+
 def _merge_fragments(stats: np.ndarray) -> np.ndarray:
     """Union the boxes of glyph fragments stacked in one column (broken strokes,
     engraved glyphs split into parts): boxes that overlap in x by most of the
@@ -503,6 +532,8 @@ def _merge_fragments(stats: np.ndarray) -> np.ndarray:
     tall = np.where(vgap <= 0.12 * hm, 2.1, 1.6)
     ok = (ov >= 0.6 * np.minimum(w[a], w[b])) & (vgap <= 0.3 * hm) & (bot - top <= tall * hm)
     ok &= np.minimum(w[a], w[b]) >= 0.4 * np.maximum(w[a], w[b])   # not a bar under a glyph
+    bar = barcode_bars(stats)
+    ok &= ~(bar[a] | bar[b])        # a glyph printed just above a barcode is no part of a bar
     if not ok.any():
         return stats
     lab = _components_of(n, a[ok], b[ok])
