@@ -518,8 +518,14 @@ def _merge_fragments(stats: np.ndarray) -> np.ndarray:
         return stats
     x, y, w, h = (stats[:, i].astype(np.float64) for i in range(4))
     cx, cy = x + w / 2, y + h / 2
-    a, b = _pairs_within(np.stack([cx, cy], 1), float(np.percentile(h, 99)) * 1.2)
-    a, b = a[a < b], b[a < b]
+    pts = np.stack([cx, cy], 1)
+    reach = float(np.percentile(h, 99)) * 1.2
+    # two boxes that overlap in x and lie within 0.3 x the taller one's height of each other
+    # have centres within 1.65 x the larger box's largest side: each box looks that far (the
+    # larger of a pair finds it), which spares the many far pairs of small specks
+    a, b = _pairs_within(pts, np.minimum(1.65 * np.maximum(w, h) + 1.0, reach))
+    a, b = np.minimum(a, b), np.maximum(a, b)
+    a, b = np.unique(np.stack([a, b], 1), axis=0).T if len(a) else (a, b)
     if len(a) == 0:
         return stats
     ov = np.minimum(x[a] + w[a], x[b] + w[b]) - np.maximum(x[a], x[b])
