@@ -82,3 +82,14 @@ def test_cli(tmp_path):
         d = json.loads(m.read_text())
         assert set(d) == {"file", "vin", "kind", "variant", "boxes", "angle"}
         assert (tmp_path / d["file"]).exists() and len(d["boxes"]) == 17
+
+
+def test_missing_scene_fonts_are_named(monkeypatch):
+    """Training warns when the scenes' faces are missing (Pillow's default face would stand in
+    and the data would differ from machine to machine)."""
+    from train import scenes as sc
+
+    monkeypatch.setattr(sc, "_face_path", lambda name: None if "Condensed" in name else "/x/" + name)
+    assert sc.missing_faces() == ["DejaVuSansCondensed-Bold.ttf", "DejaVuSansCondensed.ttf"]
+    monkeypatch.setattr(sc, "_face_path", lambda name: "/x/" + name)
+    assert sc.missing_faces() == []

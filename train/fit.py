@@ -98,6 +98,10 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
     from train.model import build, compile_model
 
     t0 = time.time()
+    from train.scenes import missing_faces
+    if missing_faces():
+        log(f"warning: fonts missing, Pillow's default face stands in: {', '.join(missing_faces())} "
+            "(Debian: fonts-dejavu-core fonts-dejavu-extra)")
     n_glyphs = sum(counts.values())
     n_rejects = n_glyphs // 5 if n_rejects is None else n_rejects
     log(f"generating {n_glyphs} glyphs {counts} and {n_rejects} rejects (seed {seed})")

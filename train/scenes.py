@@ -122,6 +122,12 @@ def _face_path(name: str) -> str | None:
     return None
 
 
+def missing_faces() -> list[str]:
+    """The scenes' font files not found on this machine (Pillow's default face stands in)."""
+    names = sorted(set(_VIN_FACES + _TEXT_FACES + ("DejaVuSans-ExtraLight.ttf",)))
+    return [n for n in names if _face_path(n) is None]
+
+
 @functools.lru_cache(maxsize=512)
 def _font(name: str, cap: int) -> ImageFont.FreeTypeFont:
     """Font ``name`` sized so that a capital letter is ``cap`` pixels tall."""
