@@ -456,3 +456,30 @@ def test_glyphs_are_not_merged_with_the_barcode_bars_under_them():
     merged = _merge_fragments(np.array(glyphs + bars, np.int64))
     assert sorted(merged[:, 3].tolist()).count(40) == 17
     assert merged[:, 3].max() <= 150
+
+
+def test_a_j_hook_below_the_band_is_kept_in_its_crop():
+    """The hook of a J (DejaVu, Verdana and many sans faces) hangs below the band and curls under
+    the glyph before it. The crop of the J's columns takes it in; cut off, the J reads as a 1."""
+    from vinread.segment import STRIP_H, descenders, with_descender
+
+    H = STRIP_H
+    S, W = 2 * H, 6 * H
+    t, b = S // 2 - H // 2, S // 2 + H // 2
+    ink = np.zeros((S, W), np.uint8)
+    stem = (3 * H, 3 * H + H // 6)
+    ink[t:b + H // 6, stem[0]:stem[1]] = 1                     # the J's stem, down past the band
+    cv2.ellipse(ink, (stem[1] - H // 5, b + H // 8), (H // 5, H // 6), 0, 0, 180, 1, max(2, H // 12))
+    ink[t:b, H:H + H // 2] = 1                                  # the glyph before it
+    ink[b + H // 3:b + H // 3 + 3, :] = 0
+    strip = np.where(ink > 0, 20, 220).astype(np.uint8)
+    line = Line(pieces=np.array([[H, H + H // 2], list(stem)]), boxes=np.zeros((2, 4), np.int32),
+                polarity="dark", angle=0.0, strip=strip, band=(t, b), source="otsu", height=30.0,
+                strip_to_image=np.eye(2, 3), ink=ink.astype(bool))
+    hangers = descenders(line)
+    assert len(hangers) == 1
+    x0, x1 = with_descender(line, *stem, hangers)
+    hook_cols = np.nonzero(ink[b + 2:].any(0))[0]
+    assert x0 <= hook_cols.min() and x1 >= stem[1]
+    assert stem[0] - x0 <= round(0.35 * H)
+    assert with_descender(line, H, H + H // 2, hangers) == (H, H + H // 2)   # the neighbour's own span

@@ -1000,6 +1000,47 @@ _MIN_WIDTH = np.array([0.0 if c == "1" else 0.3 for c in ALPHABET])
 """Narrowest plausible glyph of each class, in pitches."""
 
 
+DESCENDER_DEPTH = 0.4
+"""A glyph's ink may hang this far below the band, in glyph heights (the hook of a J in many
+sans faces); farther down it is something else (a rule, the next line)."""
+DESCENDER_REACH = 0.35
+"""... and reach this far beside the part of it in the band (the hook curls under the neighbour)."""
+
+
+def descenders(line: Line) -> np.ndarray:
+    """(K, 4) int ``[band_x0, band_x1, x0, x1)`` of the strip's ink components that hang below
+    the glyph band (a J's hook): their columns within the band, and all their columns."""
+    if line.ink is None:
+        return np.zeros((0, 4), np.int64)
+    t, b = line.band
+    H = STRIP_H
+    n, lab, st, _ = cv2.connectedComponentsWithStats(line.ink.astype(np.uint8), connectivity=8)
+    x, y, w, h = st[1:, 0], st[1:, 1], st[1:, 2], st[1:, 3]
+    bottom = y + h
+    hang = np.nonzero((y < t + 0.5 * H) & (bottom > b + 0.05 * H) & (bottom <= b + DESCENDER_DEPTH * H)
+                      & (w <= H))[0] + 1
+    if len(hang) == 0:
+        return np.zeros((0, 4), np.int64)
+    band = lab[t:b]
+    out = []
+    for k in hang:
+        cols = np.nonzero((band == k).any(0))[0]
+        if len(cols):
+            out.append((cols[0], cols[-1] + 1, st[k, 0], st[k, 0] + st[k, 2]))
+    return np.array(out, np.int64).reshape(-1, 4)
+
+
+def with_descender(line: Line, x0: int, x1: int, hangers: np.ndarray) -> tuple[int, int]:
+    """Strip columns ``[x0, x1)`` widened to take in a descender of the glyph they hold (one of
+    :func:`descenders` whose part in the band lies within them), by at most
+    :data:`DESCENDER_REACH` glyph heights a side. Without it a J's hook is cut off: a 1."""
+    r = int(round(DESCENDER_REACH * STRIP_H))
+    for bx0, bx1, cx0, cx1 in hangers:
+        if bx0 >= x0 - 1 and bx1 <= x1 + 1:
+            x0, x1 = max(min(x0, cx0), x0 - r), min(max(x1, cx1), x1 + r)
+    return int(x0), int(x1)
+
+
 def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
                 max_width: float = 1.4, min_width: float = 0.12, top: int = 3,
                 line_index: int = 0, skip_penalty: float = 3.0, gap_penalty: float = 2.0,
@@ -1092,7 +1133,8 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
             spans.append((i, j))
     if len(spans) < n:
         return []
-    crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
+    hangers = descenders(line)
+    crops = [line.span_crop(*with_descender(line, int(xs0[i]), int(xs1[j]), hangers)) for i, j in spans]
     polarity = scoring_polarity(line)
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
