@@ -478,8 +478,8 @@ def test_a_j_hook_below_the_band_is_kept_in_its_crop():
                 strip_to_image=np.eye(2, 3), ink=ink.astype(bool))
     hangers = descenders(line)
     assert len(hangers) == 1
-    x0, x1 = with_descender(line, *stem, hangers)
+    x0, x1 = with_descender(*stem, hangers)
     hook_cols = np.nonzero(ink[b + 2:].any(0))[0]
     assert x0 <= hook_cols.min() and x1 >= stem[1]
     assert stem[0] - x0 <= round(0.35 * H)
-    assert with_descender(line, H, H + H // 2, hangers) == (H, H + H // 2)   # the neighbour's own span
+    assert with_descender(H, H + H // 2, hangers) == (H, H + H // 2)   # the neighbour's own span

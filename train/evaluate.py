@@ -65,7 +65,7 @@ def write_report(path: str | Path, card: dict, results: list[dict]) -> None:
     lines = ["# Glyph model report", "",
              f"Architecture `{card.get('architecture')}`, {card.get('params', '?'):,} parameters, "
              f"{card.get('epochs')} epochs, trained in {card.get('train_seconds', 0) / 60:.1f} min "
-             f"on {card.get('machine', '?')}. Regenerate with `python -m train` (see README).", "",
+             f"on {card.get('machine', '?')}, by `{card.get('command') or 'python -m train'}` (see README).", "",
              "| test set | samples | accuracy | macro F1 |", "|---|---|---|---|"]
     for r in results:
         f1 = f"{r['macro_f1']:.4f}" if "macro_f1" in r else "-"

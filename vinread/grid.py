@@ -106,7 +106,7 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
         x0 = int(round(min(max(x0, g - REACH * pitch, 0), width - 1)))
         cells[k] = x0, max(x0 + 1, int(round(min(x1, g + REACH * pitch, width))))
     hangers = descenders(line)
-    crops = [line.span_crop(*with_descender(line, int(a), int(b), hangers)) for a, b in cells]
+    crops = [line.span_crop(*with_descender(int(a), int(b), hangers)) for a, b in cells]
     polarity = hyp.polarity
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(cells), -1)

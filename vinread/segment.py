@@ -482,7 +482,7 @@ def _components(stats: np.ndarray, hmin: float, hmax: float):
 BAR_ASPECT = 3.0
 """A barcode bar is at least this many times taller than wide ..."""
 BAR_NEIGHBOURS = 4
-"""... and stands among at least this many such bars of the same top and bottom."""
+"""... and stands among at least this many such bars with its top or its bottom in line."""
 
 
 def barcode_bars(stats: np.ndarray) -> np.ndarray:
@@ -1014,7 +1014,7 @@ def descenders(line: Line) -> np.ndarray:
         return np.zeros((0, 4), np.int64)
     t, b = line.band
     H = STRIP_H
-    n, lab, st, _ = cv2.connectedComponentsWithStats(line.ink.astype(np.uint8), connectivity=8)
+    _, lab, st, _ = cv2.connectedComponentsWithStats(line.ink.astype(np.uint8), connectivity=8)
     x, y, w, h = st[1:, 0], st[1:, 1], st[1:, 2], st[1:, 3]
     bottom = y + h
     hang = np.nonzero((y < t + 0.5 * H) & (bottom > b + 0.05 * H) & (bottom <= b + DESCENDER_DEPTH * H)
@@ -1030,7 +1030,7 @@ def descenders(line: Line) -> np.ndarray:
     return np.array(out, np.int64).reshape(-1, 4)
 
 
-def with_descender(line: Line, x0: int, x1: int, hangers: np.ndarray) -> tuple[int, int]:
+def with_descender(x0: int, x1: int, hangers: np.ndarray) -> tuple[int, int]:
     """Strip columns ``[x0, x1)`` widened to take in a descender of the glyph they hold (one of
     :func:`descenders` whose part in the band lies within them), by at most
     :data:`DESCENDER_REACH` glyph heights a side. Without it a J's hook is cut off: a 1."""
@@ -1134,7 +1134,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
     if len(spans) < n:
         return []
     hangers = descenders(line)
-    crops = [line.span_crop(*with_descender(line, int(xs0[i]), int(xs1[j]), hangers)) for i, j in spans]
+    crops = [line.span_crop(*with_descender(int(xs0[i]), int(xs1[j]), hangers)) for i, j in spans]
     polarity = scoring_polarity(line)
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
