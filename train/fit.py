@@ -96,11 +96,12 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
     from train.evaluate import write_report
     from train.export import export
     from train.model import build, compile_model
+    from train.scenes import missing_faces
 
     t0 = time.time()
-    from train.scenes import missing_faces
-    if missing_faces():
-        log(f"warning: fonts missing, Pillow's default face stands in: {', '.join(missing_faces())} "
+    missing = missing_faces()
+    if missing:
+        log(f"warning: fonts missing, Pillow's default face stands in: {', '.join(missing)} "
             "(Debian: fonts-dejavu-core fonts-dejavu-extra)")
     n_glyphs = sum(counts.values())
     n_rejects = n_glyphs // 5 if n_rejects is None else n_rejects

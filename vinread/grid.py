@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .segment import Hypothesis, Line, Scorer, descenders, glyph_log_scores, with_descender
+from .segment import Hypothesis, Line, Scorer, glyph_log_scores
 
 MIN_INLIERS = 0.7
 """Fraction of a reading's glyph centres that must lie on one even grid for the line to be
@@ -105,8 +105,7 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
             empty[k] = True
         x0 = int(round(min(max(x0, g - REACH * pitch, 0), width - 1)))
         cells[k] = x0, max(x0 + 1, int(round(min(x1, g + REACH * pitch, width))))
-    hangers = descenders(line)
-    crops = [line.span_crop(*with_descender(int(a), int(b), hangers)) for a, b in cells]
+    crops = [line.span_crop(int(a), int(b)) for a, b in cells]
     polarity = hyp.polarity
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(cells), -1)

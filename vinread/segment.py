@@ -122,9 +122,11 @@ class Line:
     def span_crop(self, x0: int, x1: int, pad: float = 0.2) -> np.ndarray:
         """Gray crop of strip columns ``[x0, x1)`` with ``pad`` x glyph height of background margin.
 
-        Columns outside ``[x0, x1)`` (neighbouring glyphs) are painted with the
-        background level so that the crop holds one glyph only.
+        The columns are first widened to take in the descender of the glyph they hold
+        (:func:`with_descender`: a J's hook). Columns outside them (neighbouring glyphs)
+        are painted with the background level so that the crop holds one glyph only.
         """
+        x0, x1 = with_descender(int(x0), int(x1), self.hangers)
         t, b = self.band
         p = int(round(pad * STRIP_H))
         h, w = self.strip.shape
@@ -132,6 +134,14 @@ class Line:
         crop = np.full((y1 - y0, (x1 - x0) + 2 * p), self.background, np.uint8)
         crop[:, p:p + (x1 - x0)] = self.strip[y0:y1, x0:x1]
         return crop
+
+    @property
+    def hangers(self) -> np.ndarray:
+        """The line's :func:`descenders`, cached."""
+        found = self.__dict__.get("_hangers")
+        if found is None:
+            found = self.__dict__["_hangers"] = descenders(self)
+        return found
 
     @property
     def background(self) -> int:
@@ -1133,8 +1143,7 @@ def decode_line(line: Line, scorer: Scorer, n: int = 17, *, max_merge: int = 6,
             spans.append((i, j))
     if len(spans) < n:
         return []
-    hangers = descenders(line)
-    crops = [line.span_crop(*with_descender(int(xs0[i]), int(xs1[j]), hangers)) for i, j in spans]
+    crops = [line.span_crop(int(xs0[i]), int(xs1[j])) for i, j in spans]
     polarity = scoring_polarity(line)
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(spans), NUM_CLASSES)
