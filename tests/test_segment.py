@@ -483,3 +483,22 @@ def test_a_j_hook_below_the_band_is_kept_in_its_crop():
     assert x0 <= hook_cols.min() and x1 >= stem[1]
     assert stem[0] - x0 <= round(0.35 * H)
     assert with_descender(H, H + H // 2, hangers) == (H, H + H // 2)   # the neighbour's own span
+
+
+def test_no_piece_comes_from_beyond_the_photo_edge():
+    """A line's strip reaches far past the line, often past the photo's edge, where the border
+    pixels replicated into streaks binarise as ink. No piece comes from there, nor one that
+    the photo's edge cuts through (a glyph half out of the frame is not a glyph)."""
+    img, boxes = make_scene(polarity="dark")
+    cut = boxes[3][0] + boxes[3][2] // 2            # the frame's left edge halves the 4th glyph
+    photo = np.ascontiguousarray(img[:, cut:])
+    h, w = photo.shape[:2]
+    lines = find_lines(photo, min_pieces=5)
+    assert lines
+    for line in lines:
+        x0, x1 = line.boxes[:, 0], line.boxes[:, 0] + line.boxes[:, 2]
+        assert (x0 >= 0).all() and (x1 <= w).all(), line.boxes.tolist()
+    gh = np.median([b[3] for b in boxes])
+    cy = np.median([b[1] + b[3] / 2 for b in boxes])
+    assert any(len(ln.pieces) >= 13 and abs(np.median(ln.boxes[:, 1] + ln.boxes[:, 3] / 2) - cy) < gh / 2
+               for ln in lines)

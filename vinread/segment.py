@@ -684,6 +684,26 @@ def _warp(gray: np.ndarray, M: np.ndarray, W: int, S: int) -> np.ndarray:
                           borderMode=cv2.BORDER_REPLICATE)
 
 
+def inside_image(shape: tuple[int, ...], M: np.ndarray, W: int, S: int, margin: float = 2.0) -> np.ndarray:
+    """(S, W) bool: the strip pixels whose source lies inside the image, ``margin`` px clear
+    of its edges.
+
+    A strip reaches well beyond its line (:data:`EXTEND`), often past the photo's edge, where
+    the replicated border pixels smear into streaks that binarise as ink; only ink inside counts.
+
+    Parameters
+    ----------
+    shape : the original image's shape, (H, w, ...).
+    M : (2, 3) affine map from strip ``(u, v, 1)`` to original ``(x, y)``.
+    """
+    h, w = shape[:2]
+    u = np.arange(W, dtype=np.float64)[None, :]
+    v = np.arange(S, dtype=np.float64)[:, None]
+    x = M[0, 0] * u + M[0, 1] * v + M[0, 2]
+    y = M[1, 0] * u + M[1, 1] * v + M[1, 2]
+    return (x >= margin) & (x <= w - 1 - margin) & (y >= margin) & (y <= h - 1 - margin)
+
+
 def _strip_ink(strip: np.ndarray, polarity: str, source: str = "") -> tuple[np.ndarray, str]:
     """Binarise an upright strip (glyph height ~STRIP_H); returns (bool ink, polarity).
     Lines found as dots (``source`` ``"dots"``) are binarised as dots again."""
@@ -841,6 +861,7 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
         return None
     strip = _warp(gray, M, W, S1)
     ink, pol = _strip_ink(strip, raw.polarity, raw.source)
+    ink &= inside_image(gray.shape, M, W, S1)
     band = _band(ink, pad // 2, W - pad // 2)
     if band is None:
         return None
@@ -863,10 +884,15 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
         return None
     strip = _warp(gray, M, W, S)
     ink, pol2 = _strip_ink(strip, raw.polarity, raw.source)
+    inside = inside_image(gray.shape, M, W, S)
+    ink &= inside
     pol = pol2 if raw.polarity == "edge" else raw.polarity
     m = int(0.1 * STRIP_H)
     band = (max(0, S // 2 - STRIP_H // 2 - m // 2), min(S, S // 2 + STRIP_H // 2 + m // 2))
     pieces = _pieces(ink, band, DOT_GAP if raw.source == "dots" else 1 / 12)
+    # a piece the photo's edge cuts through is part of something outside it, not a glyph
+    whole = inside[band[0]:band[1]]
+    pieces = pieces[[bool(whole[:, max(0, a - 1):b + 1].all()) for a, b in pieces]].reshape(-1, 2)
     pieces = _trim(pieces, ext - STRIP_H // 2, W - ext + STRIP_H // 2)
     if len(pieces) < 1:
         return None
@@ -988,8 +1014,9 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
 
 def _same_kind(a: str, b: str) -> bool:
     """Whether two lines' sources cut glyphs alike: lines found as dots are pieced from the
-    dots, the others from the strip's own thresholds, so a dot line never hides another."""
-    return (a == "dots") == (b == "dots")
+    dots, edge lines from the strip's closed gradient (which can bridge neighbouring glyphs), the
+    others from the strip's own thresholds; a line only hides another of its kind."""
+    return all((a == k) == (b == k) for k in ("dots", "edge"))
 
 
 def _line_quad(line: Line) -> np.ndarray:
