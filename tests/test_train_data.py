@@ -48,6 +48,25 @@ def test_render_reject_kinds(kind):
     assert img.dtype == np.uint8 and img.ndim == 2 and min(img.shape) >= 1
 
 
+def test_delimiter_stars_cross_at_their_centre_in_every_style():
+    """A VIN's delimiter star (5, 6 or 8 arms, or an X with an upright bar) is a reject in all
+    four styles: every arm meets the others at the star's centre."""
+    rng = np.random.default_rng(5)
+    for _ in range(30):
+        strokes = render.star_strokes(rng)
+        assert len(strokes) >= 3
+        pts = np.concatenate(strokes)
+        centre = (pts.min(0) + pts.max(0)) / 2
+        for s in strokes:     # an arm from the centre, or a line through it
+            a, b = s[0], s[-1]
+            t = np.clip(np.dot(centre - a, b - a) / np.dot(b - a, b - a), 0, 1)
+            assert np.linalg.norm(a + t * (b - a) - centre) < 0.08
+    for style in render.STYLES:
+        r = np.random.default_rng(1)
+        img = render._render_star(r, 48, style)
+        assert img.dtype == np.uint8 and img.ndim == 2 and np.ptp(img) > 20
+
+
 def test_rejects_never_use_forbidden_letters():
     for c in "IOQ":
         assert c not in render.REJECT_MARKS + render.REJECT_LOWER.upper()

@@ -322,10 +322,7 @@ def _render_dotpeen(char, rng, height):
     elif mode == "path":  # dots along a pen path
         strokes = char_strokes(char, rng)
         strokes = _affine_strokes(strokes, rng, slant=(-0.1, 0.1), rot=2, aspect=(0.8, 1.2))
-        pts, shape = _fit_points(strokes, height, margin)
-        pitch = height / rng.uniform(6, 12)
-        centres = np.concatenate([_resample(s, pitch) for s in pts])
-        radius = pitch * rng.uniform(0.3, 0.6)
+        centres, shape, radius = _dot_path(strokes, rng, height, margin)
     else:  # a font glyph filled by a dot grid
         ink = glyph_mask(char, rng, height, bold=True)
         pitch = max(2.0, height / rng.uniform(8, 14))
@@ -336,6 +333,19 @@ def _render_dotpeen(char, rng, height):
         radius = pitch * rng.uniform(0.3, 0.5)
     if len(centres) == 0:
         return _render_printed(char, rng, height)
+    return _peen(centres, shape, radius, rng)
+
+
+def _dot_path(strokes, rng, height, margin):
+    """Dot centres along pen paths fitted to ``height``: (centres (N, 2), canvas shape, dot radius)."""
+    pts, shape = _fit_points(strokes, height, margin)
+    pitch = height / rng.uniform(6, 12)
+    centres = np.concatenate([_resample(s, pitch) for s in pts])
+    return centres, shape, pitch * rng.uniform(0.3, 0.6)
+
+
+def _peen(centres, shape, radius, rng):
+    """Dots at ``centres`` punched into a metal ground of ``shape``: uint8 gray."""
     ink = _dots_image(centres, shape, radius, rng, shaded=rng.random() < 0.5)
     g = _metal_ground(shape, rng, rng.uniform(0.55, 0.95))
     contrast = rng.uniform(0.35, 0.9)
@@ -359,14 +369,21 @@ def _metal_ground(shape, rng, level):
     return np.clip(g, 0, 1)
 
 
-def _render_engraved(char, rng, height):
-    if rng.random() < 0.65:
-        ink = glyph_mask(char, rng, height, bold=rng.random() < 0.5)
-    else:
-        strokes = _affine_strokes(char_strokes(char, rng), rng, slant=(-0.1, 0.1), rot=2, aspect=(0.8, 1.2))
-        ink = 1.0 - draw_strokes(strokes, height, max(2, height * rng.uniform(0.08, 0.16))).astype(np.float32) / 255
+OUTLINE_SHARE = 0.2
+"""Share of engraved glyphs cut as outlines: a laser or a wide cutter leaves the two walls
+of each stroke lit and its floor dull, so every stroke reads as a pair of thin lines."""
+
+
+def _engrave(ink, rng, height):
+    """An ink mask (H, W) float [0, 1] -> uint8 gray of it stamped into (or embossed out of)
+    metal, lit from a random side; sometimes as outlines (:data:`OUTLINE_SHARE`)."""
     m = max(3, height // 8)
     ink = cv2.copyMakeBorder(ink, m, m, m, m, cv2.BORDER_CONSTANT, value=0)
+    if rng.random() < OUTLINE_SHARE:
+        k = max(2, int(round(height * rng.uniform(0.04, 0.09))))
+        fat = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+        w = max(1, int(round(height * rng.uniform(0.015, 0.035))))
+        ink = cv2.morphologyEx(fat, cv2.MORPH_GRADIENT, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (w + 1, w + 1)))
     depth = cv2.GaussianBlur(ink, (0, 0), max(0.7, height * rng.uniform(0.015, 0.04)))
     a = rng.uniform(0, 2 * math.pi)
     gx = cv2.Sobel(depth, cv2.CV_32F, 1, 0, ksize=3)
@@ -379,6 +396,15 @@ def _render_engraved(char, rng, height):
     groove = rng.uniform(0.0, 0.35)  # shadow / dirt in the groove
     g = g - groove * depth * sign + rng.uniform(0.08, 0.4) * shade * sign
     return np.clip(g * 255, 0, 255).astype(np.uint8)
+
+
+def _render_engraved(char, rng, height):
+    if rng.random() < 0.65:
+        ink = glyph_mask(char, rng, height, bold=rng.random() < 0.5)
+    else:
+        strokes = _affine_strokes(char_strokes(char, rng), rng, slant=(-0.1, 0.1), rot=2, aspect=(0.8, 1.2))
+        ink = 1.0 - draw_strokes(strokes, height, max(2, height * rng.uniform(0.08, 0.16))).astype(np.float32) / 255
+    return _engrave(ink, rng, height)
 
 
 # ---------------------------------------------------------------- handwriting
@@ -434,7 +460,7 @@ def render_char(char: str, style: str, rng: np.random.Generator, height: int = 6
 
 
 # ---------------------------------------------------------------- rejects
-REJECT_KINDS = ("half", "merged", "barcode", "mark", "specks", "texture", "lines", "lowercase")
+REJECT_KINDS = ("half", "merged", "barcode", "mark", "specks", "texture", "lines", "lowercase", "star")
 REJECT_MARKS = "*-:.;#%@=+~<>?\""
 """Delimiters and punctuation taught as not-a-glyph."""
 REJECT_LOWER = "aehmnrt"
@@ -473,6 +499,40 @@ def _survives_as_pair(img) -> bool:
     return len(ys) > 0 and (xs.max() - xs.min()) >= 1.1 * (ys.max() - ys.min())
 
 
+def star_strokes(rng: np.random.Generator) -> list[np.ndarray]:
+    """Pen paths of a VIN's delimiter star (cap height 1, y down): an asterisk of 5, 6 or 8 arms,
+    or an X crossed by an upright bar, as stamped or printed at both ends of many VINs."""
+    aspect = rng.uniform(0.6, 1.1)
+    if rng.random() < 0.35:     # X with a bar: arms at +-(50..70) degrees and one upright
+        t = math.radians(rng.uniform(50, 70))
+        angles = [t, math.pi - t, math.pi / 2]
+    else:
+        n = int(rng.choice([5, 6, 6, 8]))
+        start = math.pi / 2 + math.radians(rng.uniform(-8, 8))
+        angles = [start + k * 2 * math.pi / n for k in range(n)]
+        if n % 2:               # odd: arms from the centre
+            return _norm_strokes([[(0.5 * aspect, 0.5), (0.5 * aspect * (1 + math.cos(a)), 0.5 * (1 - math.sin(a)))]
+                                  for a in angles])
+        angles = angles[:n // 2]
+    return _norm_strokes([[(0.5 * aspect * (1 - math.cos(a)), 0.5 * (1 + math.sin(a))),
+                           (0.5 * aspect * (1 + math.cos(a)), 0.5 * (1 - math.sin(a)))] for a in angles])
+
+
+def _render_star(rng, height, style=None):
+    """A delimiter star (:func:`star_strokes`) in ``style`` (random when None): uint8 gray,
+    dark on light."""
+    strokes = star_strokes(rng)
+    style = style or _any_style(rng)
+    if style == "dotpeen":
+        return _peen(*_dot_path(strokes, rng, height, max(3, height // 10)), rng)
+    if style == "handwriting":
+        strokes = _wobble(strokes, rng, rng.uniform(0.003, 0.02))
+    ink = 1.0 - draw_strokes(strokes, height, max(1.0, height * rng.uniform(0.05, 0.14))).astype(np.float32) / 255
+    if style == "engraved":
+        return _engrave(ink, rng, height)
+    return _to_u8(ink, rng, contrast=rng.uniform(0.6, 1.0))
+
+
 def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None = None) -> np.ndarray:
     """A crop that is not one VIN character, for the glyph-or-not output.
 
@@ -480,7 +540,7 @@ def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None =
     uint8, dark on light like :func:`render_char`. The letters I, O and Q are
     never used (they look like 1 and 0).
     """
-    kind = kind or str(rng.choice(REJECT_KINDS, p=[0.2, 0.15, 0.1, 0.15, 0.1, 0.08, 0.07, 0.15]))
+    kind = kind or str(rng.choice(REJECT_KINDS, p=[0.18, 0.15, 0.1, 0.12, 0.1, 0.08, 0.07, 0.12, 0.08]))
     height = max(12, int(height))
     if kind == "half":
         c = str(rng.choice(list(HALF_SOURCES)))
@@ -518,6 +578,8 @@ def render_reject(rng: np.random.Generator, height: int = 64, kind: str | None =
         path = _weighted_fonts()[0][int(rng.integers(len(_weighted_fonts()[0])))]
         ink = 1.0 - render_font(ch, path, height).astype(np.float32) / 255
         return _to_u8(ink, rng)
+    if kind == "star":
+        return _render_star(rng, height)
     if kind == "lowercase":
         ch = str(rng.choice(list(REJECT_LOWER)))
         path = _weighted_fonts()[0][int(rng.integers(len(_weighted_fonts()[0])))]
