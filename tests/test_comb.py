@@ -153,3 +153,43 @@ def test_a_caption_ruled_off_above_the_boxes_is_not_taken_into_them():
     assert combs and combs[0].cells.shape == (17, 2)
     x, y, w, h = combs[0].box(*combs[0].cells[0])
     assert y >= 120 - 4 and y + h <= 120 + 52 + 4          # the boxes' own rules, not the caption's
+
+
+
+def test_rules_that_climb_across_the_frame_still_frame_a_row():
+    """Under perspective the row's rules run at a slightly other angle than the caption the
+    frame was levelled on: over a long row a thin rule climbs across more rows than a rule is
+    thick, yet in each column it stays thin (the ground between text lines does not)."""
+    from vinread.comb import _rules
+    from vinread.segment import STRIP_H
+
+    W, S = 1700, 12 * STRIP_H
+    ruling = np.zeros((S, W), bool)
+    for y0 in (200, 320):                       # top and bottom rule, 3 rows thick
+        for x in range(W):
+            y = int(round(y0 + 0.011 * x))      # 19 rows of climb over the row
+            ruling[y:y + 3, x] = True
+    pairs = _rules(ruling)
+    assert any(abs(t - 203) <= 24 and abs(b - 320) <= 24 for t, b in pairs), pairs
+    ground = np.zeros((S, W), bool)
+    ground[150:190] = True                      # a band of ground, 1 glyph height thick
+    ground[320:323] = True
+    assert _rules(ground) == []
+
+
+def test_a_row_whose_boxes_narrow_is_followed_past_a_stroke_beside_a_side():
+    """Perspective narrows a row's boxes one by one (here by a quarter over the row); a bold
+    character's stroke just inside a box's side is passed over, not taken for the side."""
+    from vinread.comb import _regular_rows
+
+    widths = np.linspace(100, 75, 17)
+    edges = np.concatenate([[1000.0], 1000 + np.cumsum(widths)])
+    sides = [(int(e) - 3, int(e) + 3) for e in edges]
+    stroke = int(edges[10] + 7)                  # a W's stroke 7 px right of the 11th side
+    sides.append((stroke - 2, stroke + 2))
+    sides.sort()
+    rows = list(_regular_rows(sides, 17))
+    assert rows, "no row followed"
+    cells, missing = rows[0]
+    assert not missing.any()
+    assert np.allclose(cells[:, 0], edges[:-1] + 3, atol=1) and np.allclose(cells[:, 1], edges[1:] - 3, atol=1)

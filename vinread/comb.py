@@ -38,6 +38,10 @@ MIN_RULE = 6.0
 """Shortest top or bottom rule of a row of boxes, in glyph heights."""
 MAX_RULE = 0.4
 """Thickest top or bottom rule, in glyph heights."""
+RULE_SLOPE = 0.025
+"""A rule may climb this many rows per column across the frame: the frame follows the
+line's angle, and under perspective a row of boxes runs at a slightly different one than
+its caption or its handwriting (half a degree is 4 rows over a shortest rule)."""
 MIN_BOX = 0.8
 """Shortest box, in glyph heights of the line (a box holds a character at least as tall
 as the line's, or the line is a caption of smaller print)."""
@@ -52,6 +56,10 @@ rules that holds it, for the inner pair to be taken as its outline."""
 MAX_MISSING = 2
 """Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
 pitch says, never two in a row nor among the first two."""
+PITCH_MEMORY = 4
+"""Boxes whose mean width, with the last one's, predicts where the next side is: few enough
+to follow a row that perspective narrows box by box (a fifth over 17 boxes), enough to pass
+over one box drawn a little off."""
 WIDER = 30.0
 """Columns added before the line's first and after its last piece, in glyph heights."""
 SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
@@ -94,19 +102,25 @@ class Comb:
 def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
     """Candidate inner rows ``(top, bottom)`` between two horizontal rules (rows of an upright
     ruling mask (S, W) bool with a long unbroken run of ink), tallest first."""
-    u8 = cv2.dilate(ruling.astype(np.uint8), np.ones((3, 1), np.uint8))
-    # a row holds an unbroken run of ink this long where an erosion as long leaves ink
+    # a row holds an unbroken run of ink this long where an erosion as long leaves ink; the
+    # rules are thickened first so that one that climbs a little across the frame counts
     length = int(np.ceil(MIN_RULE * STRIP_H))
-    if length > u8.shape[1]:
+    if length > ruling.shape[1]:
         return []
+    k = max(1, int(np.ceil(RULE_SLOPE * length / 2)))
+    u8 = cv2.dilate(ruling.astype(np.uint8), np.ones((2 * k + 1, 1), np.uint8))
     long_run = cv2.erode(u8, np.ones((1, length), np.uint8), anchor=(0, 0),
                          borderType=cv2.BORDER_CONSTANT, borderValue=0).any(axis=1)
     # a rule is thin: a long band of ink is the ground between lines of the other polarity
-    rules = [(a, z) for a, z in runs(long_run) if z - a <= MAX_RULE * STRIP_H]
+    # (a thin rule that climbs across the frame spans more rows, but each column few)
+    def thin(a: int, z: int) -> bool:
+        across = ruling[a:z].sum(axis=0)
+        return z - a <= MAX_RULE * STRIP_H or float(np.median(across[across > 0])) <= MAX_RULE * STRIP_H
+    rules = [(a, z) for a, z in runs(long_run) if thin(a, z)]
     pairs = []
     for i, (_, t) in enumerate(rules):
         for b, _ in rules[i + 1:]:
-            t_in, b_in = int(t) - 1, int(b) + 1       # undo the thickening
+            t_in, b_in = int(t) - k, int(b) + k       # undo the thickening
             if MIN_BOX * STRIP_H <= b_in - t_in <= MAX_BOX * STRIP_H:
                 pairs.append((t_in, b_in))
     # glyphs' bars joined by the boxes' sides can pass for a rule inside a row of
@@ -179,8 +193,8 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
     past it, otherwise a row of ``n - 1`` boxes would pass). Yields ``(cells (n, 2) inner
     columns, missing (n + 1,) bool)``.
 
-    The pitch followed is the mean of the row's so far and of its last box, so a row
-    foreshortened by perspective stays on track. Rows whose first box is narrower than
+    The pitch followed is the mean of the row's last :data:`PITCH_MEMORY` boxes and of its
+    last one, so a row foreshortened by perspective stays on track. Rows whose first box is narrower than
     ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
     boxes brings hundreds), so each step finds the run nearest its expected place by
     bisection, and a first pitch too long for ``n`` boxes to fit (the running pitch
@@ -221,7 +235,8 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
                     at.append(want)
                 else:
                     break
-                pitch = 0.5 * ((at[-1] - at[0]) / (len(at) - 1) + (at[-1] - at[-2]))
+                recent = at[-min(len(at), PITCH_MEMORY + 1):]
+                pitch = 0.5 * ((recent[-1] - recent[0]) / (len(recent) - 1) + (at[-1] - at[-2]))
             if len(chosen) == n + 1:
                 edges = [sides[k] if k is not None else (int(round(x)), int(round(x)))
                          for k, x in zip(chosen, at)]
