@@ -502,3 +502,33 @@ def test_no_piece_comes_from_beyond_the_photo_edge():
     cy = np.median([b[1] + b[3] / 2 for b in boxes])
     assert any(len(ln.pieces) >= 13 and abs(np.median(ln.boxes[:, 1] + ln.boxes[:, 3] / 2) - cy) < gh / 2
                for ln in lines)
+
+
+def test_a_crop_is_padded_with_the_ground_under_its_glyph_not_the_line_s():
+    """Under uneven light (a lamp at one end of an engraved plate) the ground differs along the
+    line. A crop's margins are painted with the ground under its own glyph: painted with the
+    line's overall level they would meet the strip in a step that normalises as a bar."""
+    from vinread.segment import STRIP_H
+
+    H = STRIP_H
+    S, W = 2 * H, 12 * H
+    t, b = S // 2 - H // 2, S // 2 + H // 2
+    ground = np.linspace(60, 220, W)[None, :].repeat(S, 0)            # dark left, bright right
+    strip = ground.copy()
+    ink = np.zeros((S, W), bool)
+    pieces = []
+    for k in range(10):                                                # a bar of ink per glyph
+        x = H // 2 + k * H + H // 3
+        ink[t:b, x:x + H // 6] = True
+        pieces.append([x - H // 6, x + H // 3])
+    strip[ink] -= 50
+    line = Line(pieces=np.array(pieces), boxes=np.zeros((10, 4), np.int32), polarity="dark",
+                angle=0.0, strip=np.clip(strip, 0, 255).astype(np.uint8), band=(t, b), source="otsu",
+                height=30.0, strip_to_image=np.eye(2, 3), ink=ink)
+    p = int(round(0.2 * H))
+    for x0, x1 in (pieces[1], pieces[8]):
+        crop = line.span_crop(x0, x1).astype(np.float64)
+        assert abs(crop[:, p - 1].mean() - crop[:, p].mean()) < 12        # no step on the left
+        assert abs(crop[:, -p].mean() - crop[:, -p - 1].mean()) < 12      # nor on the right
+        ys, xs = np.nonzero(normalize_glyph(crop.astype(np.uint8), "dark") > 0.3)
+        assert np.ptp(xs) < 0.5 * np.ptp(ys)                              # the bar alone, no frame

@@ -39,6 +39,7 @@ Nothing here knows about orientation beyond a small skew: callers that want
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -124,14 +125,16 @@ class Line:
 
         The columns are first widened to take in the descender of the glyph they hold
         (:func:`with_descender`: a J's hook). Columns outside them (neighbouring glyphs)
-        are painted with the background level so that the crop holds one glyph only.
+        are painted with the ground's level under the glyph (:attr:`ground`) so that the crop
+        holds one glyph only, with no step where the painting meets the strip.
         """
         x0, x1 = with_descender(int(x0), int(x1), self.hangers)
         t, b = self.band
         p = int(round(pad * STRIP_H))
         h, w = self.strip.shape
         y0, y1 = max(0, t - p), min(h, b + p)
-        crop = np.full((y1 - y0, (x1 - x0) + 2 * p), self.background, np.uint8)
+        level = int(round(float(np.median(self.ground[x0:x1])))) if x1 > x0 else self.background
+        crop = np.full((y1 - y0, (x1 - x0) + 2 * p), level, np.uint8)
         crop[:, p:p + (x1 - x0)] = self.strip[y0:y1, x0:x1]
         return crop
 
@@ -141,6 +144,27 @@ class Line:
         found = self.__dict__.get("_hangers")
         if found is None:
             found = self.__dict__["_hangers"] = descenders(self)
+        return found
+
+    @property
+    def ground(self) -> np.ndarray:
+        """(W,) float, the ground's grey level in each column of the strip around the band: the
+        median of its pixels that are not ink (the strip's :attr:`background` where a column is
+        all ink, or everywhere when the line has no ink mask), cached. Uneven light makes it differ along the line."""
+        found = self.__dict__.get("_ground")
+        if found is None and self.ink is None:      # no ink mask to tell the ground by
+            found = self.__dict__["_ground"] = np.full(self.strip.shape[1], float(self.background))
+        if found is None:
+            t, b = self.band
+            p = int(round(0.2 * STRIP_H))
+            rows = slice(max(0, t - p), b + p)
+            g = self.strip[rows].astype(np.float32)
+            g[self.ink[rows]] = np.nan
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)     # all-ink columns
+                found = np.nanmedian(g, axis=0)
+            found[np.isnan(found)] = self.background
+            self.__dict__["_ground"] = found
         return found
 
     @property
