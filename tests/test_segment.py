@@ -532,3 +532,26 @@ def test_a_crop_is_padded_with_the_ground_under_its_glyph_not_the_line_s():
         assert abs(crop[:, -p].mean() - crop[:, -p - 1].mean()) < 12      # nor on the right
         ys, xs = np.nonzero(normalize_glyph(crop.astype(np.uint8), "dark") > 0.3)
         assert np.ptp(xs) < 0.5 * np.ptp(ys)                              # the bar alone, no frame
+
+
+def test_grain_between_glyphs_does_not_join_them_into_one_piece():
+    """Grainy metal binarises as specks everywhere, also in the gaps between glyphs; a speck
+    does not make its column part of a piece, so each glyph is a piece of its own."""
+    from vinread.segment import STRIP_H, _pieces
+
+    H = STRIP_H
+    S, W = 2 * H, 8 * H
+    t, b = S // 2 - H // 2, S // 2 + H // 2
+    ink = np.zeros((S, W), bool)
+    glyphs = [(H // 2 + k * H, H // 2 + k * H + 2 * H // 3) for k in range(7)]
+    for x0, x1 in glyphs:
+        ink[t:b, x0:x0 + 4] = ink[t:b, x1 - 4:x1] = True           # two upright strokes
+        ink[t:t + 4, x0:x1] = ink[b - 4:b, x0:x1] = True          # and two bars: an O
+    rng = np.random.default_rng(0)
+    for x0, x1 in zip([g[1] for g in glyphs[:-1]], [g[0] for g in glyphs[1:]]):
+        for x in range(x0, x1, 2):                                  # a speck every other column
+            y = int(rng.integers(t, b - 1))
+            ink[y:y + 2, x] = True
+    pieces = _pieces(ink, (t, b))
+    assert len(pieces) == len(glyphs)
+    assert np.abs(pieces - np.array(glyphs)).max() <= 2

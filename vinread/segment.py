@@ -791,12 +791,24 @@ def _band(ink: np.ndarray, x0: int, x1: int) -> tuple[int, int] | None:
     return int(t), int(b + 1)
 
 
+SPECK = 4
+"""Ink components of at most this many strip pixels (grain on metal, paper dust) do not join
+the columns they sit in into one piece; a dot-peen dot at the strip's scale is larger."""
+
+
 def _pieces(ink: np.ndarray, band: tuple[int, int], gap: float = 1 / 12) -> np.ndarray:
     """Over-segment the band into column pieces ``[x0, x1)``; empty column runs narrower
-    than ``gap`` x the band's height (broken strokes, dot columns) do not separate pieces."""
+    than ``gap`` x the band's height (broken strokes, dot columns) do not separate pieces,
+    and specks (:data:`SPECK`) do not fill the gaps between glyphs."""
     t, b = band
     H = b - t
     sub = ink[t:b]
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(sub.astype(np.uint8), connectivity=8)
+    if n > 1:
+        specks = np.nonzero(stats[:, cv2.CC_STAT_AREA] <= SPECK)[0]
+        specks = specks[specks > 0]
+        if len(specks):
+            sub = sub & ~np.isin(labels, specks)
     col = sub.sum(0).astype(np.float32)
     on = col > 0
     g = max(1, int(H * gap))
