@@ -549,7 +549,7 @@ def test_grain_between_glyphs_does_not_join_them_into_one_piece():
         ink[t:t + 4, x0:x1] = ink[b - 4:b, x0:x1] = True          # and two bars: an O
     rng = np.random.default_rng(0)
     for x0, x1 in zip([g[1] for g in glyphs[:-1]], [g[0] for g in glyphs[1:]]):
-        for x in range(x0, x1, 2):                                  # a speck every other column
+        for x in range(x0 + 1, x1 - 1, 4):                          # a speck every 4th column
             y = int(rng.integers(t, b - 1))
             ink[y:y + 2, x] = True
     pieces = _pieces(ink, (t, b))

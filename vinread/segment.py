@@ -799,22 +799,41 @@ the columns they sit in into one piece; a dot-peen dot at the strip's scale is l
 def _pieces(ink: np.ndarray, band: tuple[int, int], gap: float = 1 / 12) -> np.ndarray:
     """Over-segment the band into column pieces ``[x0, x1)``; empty column runs narrower
     than ``gap`` x the band's height (broken strokes, dot columns) do not separate pieces,
-    and specks (:data:`SPECK`) do not fill the gaps between glyphs."""
+    and specks (:data:`SPECK`) do not fill the gaps between glyphs. A narrow column run
+    outside those pieces that spans half the band with specks (a faint 1 of which a few dots
+    are left) is a piece of its own."""
     t, b = band
     H = b - t
     sub = ink[t:b]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sub.astype(np.uint8), connectivity=8)
-    if n > 1:
-        specks = np.nonzero(stats[:, cv2.CC_STAT_AREA] <= SPECK)[0]
-        specks = specks[specks > 0]
-        if len(specks):
-            sub = sub & ~np.isin(labels, specks)
-    col = sub.sum(0).astype(np.float32)
-    on = col > 0
+    small = np.nonzero(stats[1:, cv2.CC_STAT_AREA] <= SPECK)[0] + 1
+    if len(small) == 0:
+        return _column_pieces(sub, H, gap)
+    specks = np.isin(labels, small)
+    out = [tuple(p) for p in _column_pieces(sub & ~specks, H, gap)]
     g = max(1, int(H * gap))
-    if g > 0:
-        on = cv2.morphologyEx(on.astype(np.uint8)[None], cv2.MORPH_CLOSE,
-                              np.ones((1, g + 1), np.uint8))[0].astype(bool)
+    taken = np.zeros(sub.shape[1], bool)
+    for a, z in out:
+        taken[max(0, a - g):z + g] = True
+    rest = sub & ~taken[None, :]
+    for a, z in runs(_close_columns(rest.any(0), g)):
+        ys = np.nonzero(rest[:, a:z].any(1))[0]
+        if z - a <= 0.3 * H and len(ys) and ys[-1] - ys[0] + 1 >= 0.5 * H:
+            out.append((a, z))
+    return np.array(sorted(out), np.int32).reshape(-1, 2)
+
+
+def _close_columns(on: np.ndarray, g: int) -> np.ndarray:
+    """(W,) bool columns with ink, empty runs narrower than ``g`` + 1 filled."""
+    return cv2.morphologyEx(on.astype(np.uint8)[None], cv2.MORPH_CLOSE,
+                            np.ones((1, g + 1), np.uint8))[0].astype(bool)
+
+
+def _column_pieces(sub: np.ndarray, H: int, gap: float) -> np.ndarray:
+    """:func:`_pieces` of a band's ink ``sub`` (H, W) bool: column runs cut at projection minima."""
+    col = sub.sum(0).astype(np.float32)
+    g = max(1, int(H * gap))
+    on = _close_columns(col > 0, g)
     out = []
     k = max(3, 2 * g - 1) if g > H // 12 else 3      # dot lines: smooth over the dot columns
     smooth = np.convolve(col, np.ones(k) / k, mode="same")
