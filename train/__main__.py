@@ -66,8 +66,12 @@ def _command() -> str:
 @click.option("--real-dir", type=click.Path(path_type=Path), default=DEFAULT_REAL_DIR,
               help="Labelled real glyphs (LABEL/image files), evaluated when present.")
 @click.option("--out", type=click.Path(path_type=Path), default=ROOT / "models", show_default=True)
+@click.option("--init", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Fine-tune: start from this .keras model (of --arch) instead of fresh weights.")
+@click.option("--learning-rate", default=2e-3, show_default=True,
+              help="Start of the cosine learning-rate schedule (lower it to fine-tune).")
 def main(sources, per_source, source_weights, rejects, emnist, emnist_limit, epochs, batch_size, arch,
-         seed, test_per_source, workers, real_dir, out):
+         seed, test_per_source, workers, real_dir, out, init, learning_rate):
     """Train the 33-class glyph model and export it with its card and REPORT.md."""
     from train.fit import train_and_export
 
@@ -79,7 +83,7 @@ def main(sources, per_source, source_weights, rejects, emnist, emnist_limit, epo
             counts=counts, n_rejects=rejects, emnist=emnist, emnist_limit=emnist_limit, epochs=epochs,
             batch_size=batch_size, arch=arch, seed=seed, test_per_source=test_per_source,
             workers=workers, real_dir=real_dir, out=out,
-            machine=describe_machine(), command=_command())
+            machine=describe_machine(), command=_command(), init=init, learning_rate=learning_rate)
     print(json.dumps(card["metrics"], indent=2))
 
 

@@ -88,8 +88,12 @@ def evaluate(model, sources: list[str], seed: int, test_per_source: int, workers
 
 def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist_limit: int,
                      epochs: int, batch_size: int, arch: str, seed: int, test_per_source: int,
-                     workers: int, real_dir: Path, out: Path, machine: str, command: str = "") -> dict:
-    """Generate the data, train, evaluate on every test set, export into ``out``; returns the card."""
+                     workers: int, real_dir: Path, out: Path, machine: str, command: str = "",
+                     init: Path | None = None, learning_rate: float = 2e-3) -> dict:
+    """Generate the data, train, evaluate on every test set, export into ``out``; returns the card.
+
+    ``init``: a ``.keras`` model to start from (fine-tuning) instead of fresh weights of ``arch``;
+    ``learning_rate``: the start of the cosine schedule."""
     import keras
 
     from train import data
@@ -118,9 +122,13 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
     log(f"data ready: {len(x)} samples in {time.time() - t0:.0f} s")
 
     keras.utils.set_random_seed(seed)
-    model = compile_model(build(arch))
+    model = build(arch)
+    if init is not None:
+        model.set_weights(keras.models.load_model(init, compile=False).get_weights())
+        log(f"starting from the weights of {init}")
+    model = compile_model(model)
     steps = epochs * int(np.ceil(len(x) / batch_size))
-    model.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(2e-3, steps, alpha=0.02)
+    model.optimizer.learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=0.02)
     t_fit = time.time()
     model.fit(x[..., None], {"char": y, "glyph": g.astype(np.float32)}, batch_size=batch_size,
               epochs=epochs, shuffle=True, verbose=2 if not sys.stderr.isatty() else 1)
@@ -132,7 +140,8 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
 
     card = {
         "architecture": arch, "params": int(model.count_params()), "epochs": epochs,
-        "batch_size": batch_size, "seed": seed, "test_per_source": test_per_source,
+        "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
+        "init": Path(init).name if init is not None else None, "test_per_source": test_per_source,
         "data": {"sources": sources, "rejects": int(n_rejects)},
         "train_seconds": round(train_seconds, 1), "machine": machine, "command": command,
         "metrics": {r["set"]: round(r["accuracy"], 4) for r in results},
