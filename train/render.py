@@ -511,11 +511,15 @@ def star_strokes(rng: np.random.Generator) -> list[np.ndarray]:
         start = math.pi / 2 + math.radians(rng.uniform(-8, 8))
         angles = [start + k * 2 * math.pi / n for k in range(n)]
         if n % 2:               # odd: arms from the centre
-            return _norm_strokes([[(0.5 * aspect, 0.5), (0.5 * aspect * (1 + math.cos(a)), 0.5 * (1 - math.sin(a)))]
-                                  for a in angles])
+            return _norm_strokes([[(0.5 * aspect, 0.5), _arm_end(a, aspect, 1)] for a in angles])
         angles = angles[:n // 2]
-    return _norm_strokes([[(0.5 * aspect * (1 - math.cos(a)), 0.5 * (1 + math.sin(a))),
-                           (0.5 * aspect * (1 + math.cos(a)), 0.5 * (1 - math.sin(a)))] for a in angles])
+    return _norm_strokes([[_arm_end(a, aspect, -1), _arm_end(a, aspect, 1)] for a in angles])
+
+
+def _arm_end(angle: float, aspect: float, side: int) -> tuple[float, float]:
+    """End of a star's arm at ``angle`` (radians, 0 = right, y up) on a star ``aspect`` wide
+    and 1 tall centred at (aspect / 2, 1 / 2); ``side`` -1 is the opposite end."""
+    return 0.5 * aspect * (1 + side * math.cos(angle)), 0.5 * (1 - side * math.sin(angle))
 
 
 def _render_star(rng, height, style=None):
@@ -527,7 +531,8 @@ def _render_star(rng, height, style=None):
         return _peen(*_dot_path(strokes, rng, height, max(3, height // 10)), rng)
     if style == "handwriting":
         strokes = _wobble(strokes, rng, rng.uniform(0.003, 0.02))
-    ink = 1.0 - draw_strokes(strokes, height, max(1.0, height * rng.uniform(0.05, 0.14))).astype(np.float32) / 255
+    pen = max(1.0, height * rng.uniform(0.05, 0.14))
+    ink = 1.0 - draw_strokes(strokes, height, pen).astype(np.float32) / 255
     if style == "engraved":
         return _engrave(ink, rng, height)
     return _to_u8(ink, rng, contrast=rng.uniform(0.6, 1.0))

@@ -194,8 +194,8 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
     columns, missing (n + 1,) bool)``.
 
     The pitch followed is the mean of the row's last :data:`PITCH_MEMORY` boxes and of its
-    last one, so a row foreshortened by perspective stays on track. Rows whose first box is narrower than
-    ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
+    last one, so a row foreshortened by perspective stays on track. Rows whose first box is
+    narrower than ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
     boxes brings hundreds), so each step finds the run nearest its expected place by
     bisection, and a first pitch too long for ``n`` boxes to fit (the running pitch
     shrinks by under half over a row) ends the scan.

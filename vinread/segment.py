@@ -150,7 +150,8 @@ class Line:
     def ground(self) -> np.ndarray:
         """(W,) float, the ground's grey level in each column of the strip around the band: the
         median of its pixels that are not ink (the strip's :attr:`background` where a column is
-        all ink, or everywhere when the line has no ink mask), cached. Uneven light makes it differ along the line."""
+        all ink, or everywhere when the line has no ink mask), cached. Uneven light makes it
+        differ along the line."""
         found = self.__dict__.get("_ground")
         if found is None and self.ink is None:      # no ink mask to tell the ground by
             found = self.__dict__["_ground"] = np.full(self.strip.shape[1], float(self.background))
@@ -717,7 +718,7 @@ def inside_image(shape: tuple[int, ...], M: np.ndarray, W: int, S: int, margin: 
 
     Parameters
     ----------
-    shape : the original image's shape, (H, w, ...).
+    shape : the original image's shape, (H, W, ...).
     M : (2, 3) affine map from strip ``(u, v, 1)`` to original ``(x, y)``.
     """
     h, w = shape[:2]
