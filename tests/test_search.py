@@ -33,3 +33,32 @@ def test_unlikely_characters_are_not_reported():
     probs = one_hot("1HGCM82633A004352", p=0.3)
     assert not score_reading(probs, np.full(17, 0.95))[1]
     assert not score_reading(one_hot("1HGCM82633A004352"), np.full(17, 0.3))[1]
+
+
+@pytest.mark.parametrize("apart", [True, False])
+def test_another_vin_is_one_read_elsewhere_in_the_photo(monkeypatch, apart):
+    """Two lines reading different valid VINs: in two places of the photo they are two VINs
+    (a warning names the other); in one place they are two binarisations of one row, rival
+    readings of the same VIN (no warning, and their disagreement lowers its probabilities)."""
+    from types import SimpleNamespace
+
+    import vinread.search as search
+    from vinread.correct import choose_vin
+
+    vins = ("1M8GDM9AXKP042788", "1HGCM82633A004352")
+    boxes = np.array([[40 + 30 * i, 60, 24, 40] for i in range(17)])
+    other_boxes = boxes + ([0, 200, 0, 0] if apart else [2, 3, 0, 0])
+    found = [search.Candidate(one_hot(vins[0]), np.ones(17), boxes, 0.0, -1.0, 0, crops=[]),
+             search.Candidate(one_hot(vins[1]), np.ones(17), other_boxes, 0.0, -2.0, 1, crops=[])]
+    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None: list(found))
+    reader = SimpleNamespace(score_crops=None)
+    best = search.best_hypothesis(np.zeros((400, 700), np.uint8), reader)
+    assert choose_vin(best.probs).vin == vins[0]
+    warned = [w for w in best.warnings if w.startswith("another VIN")]
+    differ = [i for i in range(17) if vins[0][i] != vins[1][i]]
+    if apart:
+        assert warned == [f"another VIN is also in the image: {vins[1]}"]
+        assert best.probs[differ].max(1).min() > 0.97
+    else:
+        assert warned == []
+        assert best.probs[differ].max(1).max() < 0.8

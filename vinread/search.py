@@ -150,6 +150,16 @@ def _same_row(a, b) -> bool:
     return bool(across < 0.5 * min(a.height, b.height))
 
 
+def _same_place(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two readings' glyph boxes ``(x, y, w, h)`` lie mostly in one place of the photo
+    (one row read through two binarisations), by the boxes' overall bounds."""
+    def bounds(boxes):
+        boxes = np.asarray(boxes).reshape(-1, 4)
+        return (boxes[:, 0].min(), boxes[:, 1].min(), (boxes[:, 0] + boxes[:, 2]).max() - boxes[:, 0].min(),
+                (boxes[:, 1] + boxes[:, 3]).max() - boxes[:, 1].min())
+    return len(a) > 0 and len(b) > 0 and _same_box(bounds(a), bounds(b))
+
+
 def _vin_pieces(line) -> int:
     """How many of a line's pieces lie in runs that could hold a VIN."""
     return int(vin_windows(line.pieces, LENGTH).sum())
@@ -292,7 +302,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     for other in found[1:]:
         vin = choose_vin(other.probs).vin
         if other.line_index != best.line_index and vin != best_vin and check(vin).valid \
-                and check(vin).check_digit_ok:
+                and check(vin).check_digit_ok and not _same_place(best.boxes, other.boxes):
             if not other_lines:
                 best.warnings.append(f"another VIN is also in the image: {vin}")
             other_lines.add(other.line_index)
