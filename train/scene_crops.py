@@ -17,9 +17,9 @@ import numpy as np
 from train.scenes import KINDS, VARIANTS, render_scene
 from vinread.alphabet import ALPHABET
 from vinread.normalize import BlankGlyphError, ink_is_dark, normalize_glyph
-from vinread.segment import STRIP_H
+from vinread.segment import CROP_PAD, STRIP_H
 
-PAD = 0.2
+PAD = CROP_PAD
 """Margin above, below and beside a crop, in glyph heights (as :meth:`vinread.segment.Line.span_crop`)."""
 EDGE_JITTER = 0.12
 """Each side of a crop moves by up to this many glyph heights (segmentation is never exact)."""

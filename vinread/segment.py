@@ -59,6 +59,9 @@ WORK_MIN = 768
 """Long side of the working image when the photo is smaller (upsampled)."""
 MAX_LINES = 20
 """Most candidate lines :func:`find_lines` returns."""
+CROP_PAD = 0.2
+"""Margin of background above, below and beside a glyph's crop, in glyph heights (the
+training crops of :mod:`train.scene_crops` take the same)."""
 
 Scorer = Callable[[Sequence[np.ndarray], str], "tuple[np.ndarray, np.ndarray]"]
 
@@ -120,7 +123,7 @@ class Line:
         """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the band."""
         return strip_box(self.strip_to_image, x0, x1, *self.band)
 
-    def span_crop(self, x0: int, x1: int, pad: float = 0.2) -> np.ndarray:
+    def span_crop(self, x0: int, x1: int, pad: float = CROP_PAD) -> np.ndarray:
         """Gray crop of strip columns ``[x0, x1)`` with ``pad`` x glyph height of background margin.
 
         The columns are first widened to take in the descender of the glyph they hold
@@ -157,7 +160,7 @@ class Line:
             found = self.__dict__["_ground"] = np.full(self.strip.shape[1], float(self.background))
         if found is None:
             t, b = self.band
-            p = int(round(0.2 * STRIP_H))
+            p = int(round(CROP_PAD * STRIP_H))
             rows = slice(max(0, t - p), b + p)
             g = self.strip[rows].astype(np.float32)
             g[self.ink[rows]] = np.nan
@@ -808,11 +811,11 @@ def _pieces(ink: np.ndarray, band: tuple[int, int], gap: float = 1 / 12) -> np.n
     sub = ink[t:b]
     n, labels, stats, _ = cv2.connectedComponentsWithStats(sub.astype(np.uint8), connectivity=8)
     small = np.nonzero(stats[1:, cv2.CC_STAT_AREA] <= SPECK)[0] + 1
-    if len(small) == 0:
-        return _column_pieces(sub, H, gap)
-    specks = np.isin(labels, small)
-    out = [tuple(p) for p in _column_pieces(sub & ~specks, H, gap)]
     g = max(1, int(H * gap))
+    if len(small) == 0:
+        return _column_pieces(sub, H, g)
+    specks = np.isin(labels, small)
+    out = [tuple(p) for p in _column_pieces(sub & ~specks, H, g)]
     taken = np.zeros(sub.shape[1], bool)
     for a, z in out:
         taken[max(0, a - g):z + g] = True
@@ -830,10 +833,10 @@ def _close_columns(on: np.ndarray, g: int) -> np.ndarray:
                             np.ones((1, g + 1), np.uint8))[0].astype(bool)
 
 
-def _column_pieces(sub: np.ndarray, H: int, gap: float) -> np.ndarray:
-    """:func:`_pieces` of a band's ink ``sub`` (H, W) bool: column runs cut at projection minima."""
+def _column_pieces(sub: np.ndarray, H: int, g: int) -> np.ndarray:
+    """:func:`_pieces` of a band's ink ``sub`` (H, W) bool: column runs (empty runs of up to
+    ``g`` columns filled) cut at projection minima."""
     col = sub.sum(0).astype(np.float32)
-    g = max(1, int(H * gap))
     on = _close_columns(col > 0, g)
     out = []
     k = max(3, 2 * g - 1) if g > H // 12 else 3      # dot lines: smooth over the dot columns
