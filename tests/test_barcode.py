@@ -206,3 +206,13 @@ def test_a_barcode_tilted_apart_from_its_text_is_swept_for(monkeypatch):
 def test_cross_check_picks_the_matching_barcode():
     r = cross_check(EU, [_bc(NA), _bc(EU)])
     assert r["source"] == "both" and r["barcode"] == EU
+
+
+def test_cross_check_a_reading_of_another_line_loses_to_a_valid_barcode():
+    """An OCR string that shares little with the barcode is another line, not the VIN misread: its
+    check digit holding (one string in eleven does) does not outweigh a barcode that validates."""
+    assert sum(a != b for a, b in zip(NA, EU)) > 3
+    r = cross_check(NA, [_bc(EU)])           # NA's check digit holds, EU's need not
+    assert (r["source"], r["chosen"], r["agree"]) == ("barcode", EU, False)
+    assert "differs too much" in r["warning"]
+    assert cross_check(NA, [_bc(NA_BAD)])["chosen"] == NA   # one misread position: the stronger wins

@@ -117,3 +117,25 @@ def test_a_model_trained_without_tensorflow_is_exported_as_keras_then_finished(t
     assert done["data"] == card["data"] and done["epochs"] == card["epochs"]
     assert "synthetic printed" in (tmp_path / "REPORT.md").read_text()
     GlyphModel(tmp_path / "vinread.tflite")
+
+
+def test_export_under_another_backend_writes_keras_only(trained, tmp_path, monkeypatch):
+    """With TensorFlow installed but Keras on JAX, the jax2tf conversion would fail: .keras alone."""
+    import keras
+
+    from train.export import export
+
+    out, card = trained
+    model = keras.models.load_model(out / "vinread.keras")
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    part = export(model, tmp_path, {"architecture": "small"})
+    assert set(part["files"]) == {"vinread.keras"}
+
+
+def test_architectures_grow_in_size():
+    from train.model import ARCHITECTURES, build
+
+    sizes = [build(a).count_params() for a in ARCHITECTURES]
+    assert ARCHITECTURES == ("small", "medium", "original") and sizes[0] < sizes[1] < sizes[2]
+    with pytest.raises(ValueError, match="unknown architecture"):
+        build("huge")

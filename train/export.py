@@ -46,11 +46,15 @@ def export(model, out_dir: str | Path, card: dict) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     keras_tmp, tflite_tmp = out / (KERAS_FILE + ".part.keras"), out / (MODEL_FILE + ".part")
     model.save(keras_tmp)
+    import keras
+
     try:
+        if keras.config.backend() != "tensorflow":  # jax2tf's conversion fails on the seed state
+            raise ImportError(f"Keras runs on {keras.config.backend()}, not TensorFlow")
         tflite = to_tflite(model)
-    except ImportError:
+    except ImportError as exc:
         tflite = None
-        print(f"TensorFlow is not installed: {out / KERAS_FILE} only; convert it with "
+        print(f"{exc}: {out / KERAS_FILE} only; convert it with "
               f"`python -m train.export {out}` where TensorFlow is", file=sys.stderr)
     keras_tmp.replace(out / KERAS_FILE)
     if tflite is not None:

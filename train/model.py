@@ -13,7 +13,7 @@ from keras import layers, ops
 from vinread.alphabet import NUM_CLASSES
 from vinread.normalize import SIZE
 
-ARCHITECTURES = ("small", "original")
+ARCHITECTURES = ("small", "medium", "original")
 
 
 def _heads(x, dropout: float) -> tuple:
@@ -54,6 +54,8 @@ def build(arch: str = "small") -> keras.Model:
     """Build an architecture by name (one of :data:`ARCHITECTURES`)."""
     if arch == "small":
         return build_small()
+    if arch == "medium":
+        return build_small(filters=(48, 96, 192), dense=256)
     if arch == "original":
         return build_original()
     raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHITECTURES)}")

@@ -266,6 +266,11 @@ def read_vin_barcodes(image: np.ndarray, angle: float | Sequence[float] | None =
     return sorted(unique.values(), key=lambda b: not b.valid)
 
 
+MAX_MISREAD = 3
+"""Most positions in which an OCR reading and a barcode may differ and still be one VIN
+misread; beyond this they are two different strings (the OCR read another line)."""
+
+
 def _strength(vin: str) -> tuple[bool, bool]:
     """(validates, check digit holds): how much the VIN's own rules vouch for it."""
     c = check(vin)
@@ -285,10 +290,12 @@ def cross_check(ocr_vin: str | None, barcodes: list[BarcodeVin]) -> dict:
     Returns ``{"source", "barcode", "agree", "chosen", "warning"}``:
 
     - both read the same VIN: ``source="both"``, ``agree=True``;
-    - they differ: the one that validates (check digit included where
-      mandatory; then: whose check digit holds) wins, the barcode on a tie
-      (barcodes have their own error detection); ``agree=False`` and
-      ``warning`` says what differed and which was chosen;
+    - they differ in a few positions (at most :data:`MAX_MISREAD`, one VIN misread):
+      the one that validates (check digit included where mandatory; then: whose
+      check digit holds) wins, the barcode on a tie (barcodes have their own error
+      detection); ``agree=False`` and ``warning`` says what differed and which was chosen;
+    - they differ in more: the OCR read some other line, and a check digit that holds
+      there by chance (one string in eleven) is no evidence; a barcode that validates wins;
     - only one of them: that one (``source`` ``"ocr"`` or ``"barcode"``, ``agree=None``);
     - neither: ``source=None``, ``chosen=None``.
 
@@ -312,8 +319,11 @@ def cross_check(ocr_vin: str | None, barcodes: list[BarcodeVin]) -> dict:
             out.update(source="both", agree=True, chosen=ocr)
             return out
         so, sb = _strength(ocr), _strength(bar)
-        pick_bar = sb >= so
+        apart = len(ocr) != len(bar) or sum(x != y for x, y in zip(ocr, bar)) > MAX_MISREAD
+        pick_bar = sb >= so or (apart and sb[0])
         why = ("it validates, the OCR reading does not" if pick_bar and sb[0] and not so[0] else
+               "it validates, and the OCR reading differs too much to be the same VIN misread"
+               if pick_bar and apart and sb < so else
                "its check digit holds, the OCR reading's does not" if pick_bar and sb > so else
                "it validates, the barcode does not" if not pick_bar and so[0] and not sb[0] else
                "its check digit holds, the barcode's does not" if not pick_bar else

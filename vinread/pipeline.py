@@ -91,7 +91,8 @@ class Reader:
     model_path : the ``.tflite`` model; default the shipped one.
     low_confidence : a position whose chosen character's probability is below
         this is listed in ``low_confidence_positions``, as is one that breaks a
-        plausibility rule (:func:`vinread.vin.implausible_positions`).
+        plausibility rule (:func:`vinread.vin.implausible_positions`) or that a
+        barcode read in the same photo contradicts.
     min_confidence : a reading whose joint probability is below this is not
         reported (not found, with a warning naming it): see
         :data:`vinread.correct.MIN_CONFIDENCE`.
@@ -332,6 +333,10 @@ class Reader:
         result.barcode = xc
         if xc["warning"]:
             result.warnings.append(xc["warning"])
+        if xc["agree"] is False and xc["chosen"] == result.vin and len(xc["barcode"]) == len(result.vin):
+            # the barcode contradicts these positions: doubtful, however sure the glyph model was
+            differ = {i + 1 for i, (a, b) in enumerate(zip(result.vin, xc["barcode"])) if a != b}
+            result.low_confidence_positions = sorted(set(result.low_confidence_positions) | differ)
         if xc["chosen"] and xc["chosen"] != result.vin:
             # the OCR reading's own validation notes no longer describe the VIN reported
             ocr = check(result.vin) if result.vin else None
