@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from vinread.alphabet import ALPHABET, NUM_CLASSES
-from vinread.search import MAX_TAIL_LETTERS, score_reading
+from vinread.search import KNOWN_WMI_BONUS, MAX_TAIL_LETTERS, score_reading
 from vinread.vin import tail_letters
 
 
@@ -33,6 +33,14 @@ def test_unlikely_characters_are_not_reported():
     probs = one_hot("1HGCM82633A004352", p=0.3)
     assert not score_reading(probs, np.full(17, 0.95))[1]
     assert not score_reading(one_hot("1HGCM82633A004352"), np.full(17, 0.3))[1]
+
+
+def test_a_reading_that_begins_with_a_known_manufacturer_code_scores_higher():
+    """W read as VV and 00 as M keeps 17 glyphs, but 'XVV' is no manufacturer's code, 'XWE' is."""
+    glyph = np.full(17, 0.95)
+    right, _ = score_reading(one_hot("XWEKN814DK0005681"), glyph)
+    rival, _ = score_reading(one_hot("XVVEKN814DKM05681"), glyph)
+    assert right - rival == pytest.approx(KNOWN_WMI_BONUS)
 
 
 @pytest.mark.parametrize("apart", [True, False])

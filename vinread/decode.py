@@ -136,6 +136,21 @@ def wmi_info(vin: str) -> dict:
     return info
 
 
+@functools.lru_cache(maxsize=4096)
+def _manufacturer(wmi: str) -> str | None:
+    return wmi_info(wmi)["manufacturer"]
+
+
+def known_wmi(vin: str) -> bool:
+    """Whether a VIN's first three characters name a manufacturer :func:`wmi_info` knows.
+
+    >>> known_wmi('XWEKU814DEC000903'), known_wmi('XVVEKN814DKM05681')
+    (True, False)
+    """
+    vin = _compact(vin)
+    return len(vin) >= 3 and _manufacturer(vin[:3]) is not None
+
+
 def decode(vin: str, year: int | None = None) -> dict:
     """The ``decoded`` JSON object of a VIN.
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .correct import choose_vin
+from .decode import known_wmi
 from .comb import find_comb, read_comb
 from .grid import regular_recut
 from .segment import STRIP_H, _gray, _line_quad, decode_line, find_lines, vin_windows
@@ -25,6 +26,10 @@ CHECK_BONUS = 4.0
 """Log-score bonus of a reading whose mandatory check digit holds without correction."""
 WARNING_PENALTY = 2.5
 """Log-score penalty per plausibility warning (letters at 14-17, a North American year U/Z/0)."""
+KNOWN_WMI_BONUS = 2.0
+"""Log-score bonus of a reading whose first three characters name a manufacturer that
+:func:`vinread.decode.known_wmi` knows: real VINs begin with an assigned code, while a
+misread or a line of other text seldom lands on one (one string in twenty does)."""
 COMB_BONUS = 4.0
 """Log-score bonus of a reading from a row of exactly 17 printed boxes (a form's VIN field)."""
 MAX_TAIL_LETTERS = 1
@@ -83,6 +88,7 @@ def score_reading(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | 
     logg = np.log(np.asarray(glyphness, np.float64) + eps)
     report = check(decision.vin)
     bonus = CHECK_BONUS if report.check_digit_required and report.check_digit_ok and not decision.corrections else 0.0
+    bonus += KNOWN_WMI_BONUS if known_wmi(decision.vin) else 0.0
     score = float(logp.sum() + logg.sum() + bonus - WARNING_PENALTY * len(report.warnings))
     if spans is not None:
         score -= GAP_PENALTY * gap_irregularity(spans, height)
