@@ -161,6 +161,20 @@ def test_a_barcode_chosen_over_the_ocr_drops_the_ocr_readings_notes(reader, monk
     assert any("barcode says" in w for w in res.warnings)
 
 
+def test_positions_a_barcode_contradicts_are_flagged_when_the_ocr_reading_is_kept(reader, monkeypatch):
+    from vinread import barcode
+    from vinread.barcode import BarcodeVin
+    from vinread.results import VinResult
+
+    ocr, bar = "1HGCM82633A004352", "1HGCM82B33A004352"      # the barcode's check digit fails
+    res = VinResult("label.png", vin=ocr, low_confidence_positions=[2])
+    monkeypatch.setattr(barcode, "read_vin_barcodes", lambda arr, angle=None: [
+        BarcodeVin(bar, "I" + bar, "Code39", (0, 0, 9, 9), 0.0, False)])
+    reader._cross_check(res, np.zeros((20, 20), np.uint8), [0.0])
+    assert res.vin == ocr and res.barcode["agree"] is False
+    assert res.low_confidence_positions == [2, 8]
+
+
 @pytest.mark.parametrize("vin, low", [("VR333VVFZ9XY1245U", [17]), ("VR333VVFZ9XY12456", [])])
 def test_a_character_breaking_a_plausibility_rule_is_flagged_however_probable(reader, vin, low):
     from types import SimpleNamespace

@@ -42,12 +42,12 @@ def export(model, out_dir: str | Path, card: dict) -> dict:
     Files are written beside their final names and renamed, so a failed export
     leaves no half-written model. Returns the full card.
     """
+    import keras
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     keras_tmp, tflite_tmp = out / (KERAS_FILE + ".part.keras"), out / (MODEL_FILE + ".part")
     model.save(keras_tmp)
-    import keras
-
     try:
         if keras.config.backend() != "tensorflow":  # jax2tf's conversion fails on the seed state
             raise ImportError(f"Keras runs on {keras.config.backend()}, not TensorFlow")
