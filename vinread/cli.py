@@ -279,7 +279,7 @@ def _quiet_stdout_for_exit() -> None:
 @click.option("--low-confidence", type=click.FloatRange(0, 1), default=None,
               help="Flag positions whose probability is below this [default: 0.8].")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=None,
-              help="Report no VIN when the reading's joint probability is below this [default: 0.01].")
+              help="Report no VIN when the reading's joint probability is below this [default: 0.02].")
 @click.option("--consensus", is_flag=True,
               help="All inputs are photos of one VIN: combine them into one answer.")
 @click.option("--no-barcode", is_flag=True, help="Do not read the VIN's barcode to cross-check the OCR.")
