@@ -277,11 +277,22 @@ def _strength(vin: str) -> tuple[bool, bool]:
     return c.valid, bool(c.check_digit_ok)
 
 
-def _differ(a: str, b: str) -> str:
+def differing_positions(a: str, b: str) -> list[int] | None:
+    """The 1-based positions where two readings differ; None when their lengths differ.
+
+    >>> differing_positions('1HGCM82633A004352', '1HGCM82B33A004352')
+    [8]
+    """
     if len(a) != len(b):
+        return None
+    return [i + 1 for i, (x, y) in enumerate(zip(a, b)) if x != y]
+
+
+def _differ(a: str, b: str) -> str:
+    pos = differing_positions(a, b)
+    if pos is None:
         return "lengths differ"
-    pos = [str(i + 1) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
-    return "position" + ("s " if len(pos) > 1 else " ") + ", ".join(pos)
+    return "position" + ("s " if len(pos) > 1 else " ") + ", ".join(map(str, pos))
 
 
 def cross_check(ocr_vin: str | None, barcodes: list[BarcodeVin]) -> dict:
@@ -319,7 +330,8 @@ def cross_check(ocr_vin: str | None, barcodes: list[BarcodeVin]) -> dict:
             out.update(source="both", agree=True, chosen=ocr)
             return out
         so, sb = _strength(ocr), _strength(bar)
-        apart = len(ocr) != len(bar) or sum(x != y for x, y in zip(ocr, bar)) > MAX_MISREAD
+        differ = differing_positions(ocr, bar)
+        apart = differ is None or len(differ) > MAX_MISREAD
         pick_bar = sb >= so or (apart and sb[0])
         why = ("it validates, the OCR reading does not" if pick_bar and sb[0] and not so[0] else
                "it validates, and the OCR reading differs too much to be the same VIN misread"

@@ -327,16 +327,16 @@ class Reader:
     def _cross_check(self, result: VinResult, arr: np.ndarray, angles: list[float] | None) -> None:
         """Read the VIN's barcode (``angles``: of the photo's text lines, the VIN's first);
         where it disagrees with the OCR, the one that validates wins."""
-        from .barcode import cross_check, read_vin_barcodes
+        from .barcode import cross_check, differing_positions, read_vin_barcodes
 
         xc = cross_check(result.vin, read_vin_barcodes(arr, angle=angles))
         result.barcode = xc
         if xc["warning"]:
             result.warnings.append(xc["warning"])
-        if xc["agree"] is False and xc["chosen"] == result.vin and len(xc["barcode"]) == len(result.vin):
+        differ = differing_positions(result.vin, xc["barcode"]) if xc["agree"] is False else None
+        if differ and xc["chosen"] == result.vin:
             # the barcode contradicts these positions: doubtful, however sure the glyph model was
-            differ = {i + 1 for i, (a, b) in enumerate(zip(result.vin, xc["barcode"])) if a != b}
-            result.low_confidence_positions = sorted(set(result.low_confidence_positions) | differ)
+            result.low_confidence_positions = sorted(set(result.low_confidence_positions) | set(differ))
         if xc["chosen"] and xc["chosen"] != result.vin:
             # the OCR reading's own validation notes no longer describe the VIN reported
             ocr = check(result.vin) if result.vin else None
