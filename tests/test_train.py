@@ -136,6 +136,7 @@ def test_architectures_grow_in_size():
     from train.model import ARCHITECTURES, build
 
     sizes = [build(a).count_params() for a in ARCHITECTURES]
-    assert ARCHITECTURES == ("small", "medium", "original") and sizes[0] < sizes[1] < sizes[2]
+    assert ARCHITECTURES == ("small", "medium", "deep", "original")
+    assert sizes[0] < sizes[1] and sizes[0] < sizes[2] < sizes[3]
     with pytest.raises(ValueError, match="unknown architecture"):
         build("huge")

@@ -59,7 +59,7 @@ def _command() -> str:
 @click.option("--emnist-limit", default=60000, show_default=True, help="At most this many EMNIST glyphs.")
 @click.option("--epochs", default=10, show_default=True)
 @click.option("--batch-size", default=256, show_default=True)
-@click.option("--arch", type=click.Choice(["small", "medium", "original"]), default="small", show_default=True)
+@click.option("--arch", type=click.Choice(["small", "medium", "deep", "original"]), default="small", show_default=True)
 @click.option("--seed", default=1, show_default=True, help="Seed of the training data and weights.")
 @click.option("--test-per-source", default=3000, show_default=True, help="Test glyphs per source.")
 @click.option("--workers", default=2, show_default=True, help="Processes generating data.")

@@ -13,7 +13,7 @@ from keras import layers, ops
 from vinread.alphabet import NUM_CLASSES
 from vinread.normalize import SIZE
 
-ARCHITECTURES = ("small", "medium", "original")
+ARCHITECTURES = ("small", "medium", "deep", "original")
 
 
 def _heads(x, dropout: float) -> tuple:
@@ -24,15 +24,18 @@ def _heads(x, dropout: float) -> tuple:
 
 
 def build_small(filters: tuple[int, int, int] = (32, 64, 128), dense: int = 128,
-                dropout: float = 0.3) -> keras.Model:
+                dropout: float = 0.3, convs: int = 1) -> keras.Model:
     """Three 3x3 conv blocks and a small dense layer: about 7.5 M MACs per glyph at the default
-    widths (``small``); ``medium``, the shipped model, is (48, 96, 192) filters and 256 units."""
+    widths (``small``); ``medium`` is (48, 96, 192) filters and 256 units; ``deep``, the shipped
+    model, has ``convs=2`` 3x3 convs per block (VGG-like), (32, 64, 128) filters and 256 units."""
     inp = keras.Input((SIZE, SIZE, 1), name="glyphs")
     x = inp
     for i, f in enumerate(filters):
-        x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
-        x = layers.BatchNormalization(name=f"bn{i + 1}")(x)
-        x = layers.ReLU(name=f"relu{i + 1}")(x)
+        for k in range(convs):
+            tag = f"{i + 1}" + ("" if k == 0 else chr(ord("a") + k))
+            x = layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv{tag}")(x)
+            x = layers.BatchNormalization(name=f"bn{tag}")(x)
+            x = layers.ReLU(name=f"relu{tag}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{i + 1}")(x)
     x = layers.Flatten()(x)
     x = layers.Dense(dense, activation="relu", name="dense")(x)
@@ -57,6 +60,8 @@ def build(arch: str = "small") -> keras.Model:
         return build_small()
     if arch == "medium":
         return build_small(filters=(48, 96, 192), dense=256)
+    if arch == "deep":
+        return build_small(filters=(32, 64, 128), dense=256, convs=2)
     if arch == "original":
         return build_original()
     raise ValueError(f"unknown architecture {arch!r}; choose from {', '.join(ARCHITECTURES)}")
