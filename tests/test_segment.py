@@ -555,3 +555,47 @@ def test_grain_between_glyphs_does_not_join_them_into_one_piece():
     pieces = _pieces(ink, (t, b))
     assert len(pieces) == len(glyphs)
     assert np.abs(pieces - np.array(glyphs)).max() <= 2
+
+
+def test_erase_rules_takes_out_an_underline_and_keeps_the_glyphs():
+    """An underline touching the glyphs' feet is painted out of the strip and its ink; the
+    glyphs' strokes stay, and a strip with no rule comes back as it was."""
+    from vinread.segment import STRIP_H, erase_rules
+
+    H = STRIP_H
+    S, W = 2 * H, 14 * H
+    t, b = S // 2 - H // 2, S // 2 + H // 2
+    strip = np.full((S, W), 225, np.uint8)
+    for k, ch in enumerate("7L17T1"):
+        cv2.putText(strip, ch, (H + k * 2 * H, b), FONT, H / 22, 30, 3, cv2.LINE_AA)
+    clean = strip.copy()
+    ink = strip < 128
+    assert erase_rules(strip, ink)[0] is strip                   # nothing to take out
+    cv2.line(strip, (0, b + 1), (W - 1, b + 3), 30, 2)           # climbs 2 rows: a slant
+    ink = strip < 128
+    out, out_ink = erase_rules(strip, ink)
+    under = np.zeros((S, W), bool)
+    under[b - 1:b + 6] = True
+    glyphs = clean < 128
+    rule_only = ink & under & ~cv2.dilate(glyphs.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    assert rule_only.sum() > 5 * H
+    assert (out_ink & rule_only).sum() <= 0.1 * rule_only.sum()
+    far = rule_only & ~cv2.dilate(glyphs.astype(np.uint8), np.ones((H // 2, H // 2), np.uint8)).astype(bool)
+    assert far.sum() > 3 * H and not (out_ink & far).any()
+    assert (out[far] > 150).all()                                # painted with the ground
+    above = glyphs & (np.arange(S)[:, None] < b - 3)
+    assert (out_ink & above).sum() >= 0.97 * above.sum()         # the glyphs' strokes stay
+    assert (out[above] < 128).mean() > 0.97
+
+
+def test_an_underlined_vin_reads_without_a_bar_under_each_glyph(scorer):
+    """A form's VIN written on an underline that touches the glyphs' feet: the line is found,
+    its crops hold no bar (a 7 on a bar reads as Z, a 1 as L) and it reads as the VIN."""
+    img = np.full((300, 1200, 3), 228, np.uint8)
+    text = "1T7J11L7K7A171711"
+    boxes = draw_line(img, text, 100, 150, 1.6, 40, 25, 3)
+    cv2.line(img, (20, 151), (1180, 154), (25, 25, 25), 2)
+    lines = find_lines(img)
+    line = vin_line(lines, boxes)
+    h = decode_line(line, scorer, n=17)[0]
+    assert sum(a != c for a, c in zip(h.text, text)) <= 1, h.text

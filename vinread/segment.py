@@ -911,6 +911,55 @@ def _trim(pieces: np.ndarray, lo: float, hi: float, gap: float = 1.2) -> np.ndar
     return pieces[i0:i1 + 1]
 
 
+RULE_LENGTH = 3.0
+"""Shortest rule (underline, table or form line) :func:`erase_rules` takes out of a strip, in
+glyph heights: no stroke of a character is that long."""
+RULE_THICKNESS = 0.15
+"""Thickest rule, in glyph heights: a character's bar lying along one is thicker together
+with it, and stays."""
+RULE_CLIMB = 2
+"""Rows a rule may climb or fall over :data:`RULE_LENGTH` (it runs at a slightly other angle
+than the text it underlines)."""
+
+
+def erase_rules(strip: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Take long thin near-horizontal rules out of an upright strip and its ink mask.
+
+    An underline touching the glyphs, a form's writing line or a label's table line
+    joins the glyphs' pieces and puts a bar under each crop (a 7 reads as Z). Ink
+    in an unbroken run of at least :data:`RULE_LENGTH` glyph heights (allowing the run
+    to climb :data:`RULE_CLIMB` rows), in a column run at most :data:`RULE_THICKNESS`
+    glyph heights thick, is painted with the ground around it.
+
+    Parameters
+    ----------
+    strip : (S, W) uint8 gray, glyphs :data:`STRIP_H` tall.
+    ink : (S, W) bool ink of ``strip``.
+
+    Returns
+    -------
+    The cleaned ``(strip, ink)`` (the inputs themselves when there is no rule).
+    """
+    length = int(RULE_LENGTH * STRIP_H)
+    if ink.shape[1] < length:
+        return strip, ink
+    u8 = ink.astype(np.uint8)
+    thick = cv2.dilate(u8, np.ones((2 * RULE_CLIMB + 1, 1), np.uint8))
+    along = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    rule = u8 & along
+    if not rule.any():
+        return strip, ink
+    # thin: ink rows a column's run spans (a bar of a glyph on the rule makes it thicker)
+    t = int(RULE_THICKNESS * STRIP_H)
+    thin = u8 & ~cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((t + 1, 1), np.uint8)).astype(bool)
+    rule = (rule.astype(bool) & thin.astype(bool))
+    if not rule.any():
+        return strip, ink
+    paint = cv2.dilate(rule.astype(np.uint8), np.ones((3, 3), np.uint8))
+    cleaned = cv2.inpaint(strip, paint, 3, cv2.INPAINT_TELEA)
+    return cleaned, ink & ~paint.astype(bool)
+
+
 def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     """Resample a raw line from the original gray into an upright strip with pieces."""
     S1 = 3 * STRIP_H
@@ -945,6 +994,7 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     ink, pol2 = _strip_ink(strip, raw.polarity, raw.source)
     inside = inside_image(gray.shape, M, W, S)
     ink &= inside
+    strip, ink = erase_rules(strip, ink)
     pol = pol2 if raw.polarity == "edge" else raw.polarity
     m = int(0.1 * STRIP_H)
     band = (max(0, S // 2 - STRIP_H // 2 - m // 2), min(S, S // 2 + STRIP_H // 2 + m // 2))
