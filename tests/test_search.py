@@ -70,3 +70,16 @@ def test_another_vin_is_one_read_elsewhere_in_the_photo(monkeypatch, apart):
     else:
         assert warned == []
         assert best.probs[differ].max(1).max() < 0.8
+
+
+@pytest.mark.parametrize("text,sure", [
+    ("1HGCM82633A004352", True),     # check digit holds
+    ("WVGZZZ5NZUW069297", False),    # European, optional check digit does not hold
+    ("GAWRRR1161KGC2559", False),    # a label's "GAWR 1161KG" line read as 17 glyphs
+])
+def test_only_a_reading_whose_check_digit_holds_ends_the_search(text, sure):
+    """A sure reading stops the search for other lines: a valid-looking string from a label's
+    other text, read with every character at 0.999, must not stop it before the VIN's line."""
+    from vinread.search import is_sure
+
+    assert is_sure(one_hot(text, 0.999), np.ones(len(text))) is sure

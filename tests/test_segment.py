@@ -356,6 +356,40 @@ def test_search_stops_at_a_sure_line(scorer):
 
 
 
+def test_no_boxes_are_looked_for_once_a_line_reads_surely(scorer, monkeypatch):
+    """The search for a row of boxes (a form's VIN field) is the costly part of reading a label
+    that has none: it waits until every line is decoded, and is skipped when one read surely,
+    even around the lines decoded before that one."""
+    import vinread.search as search
+
+    img = np.full((900, 1400, 3), 225, np.uint8)
+    draw_line(img, "WZ4KQ7ND3XPLMRTABKCE", 100, 200, 1.9, 44, 30, 4)    # no VIN: letters at 14-17
+    draw_line(img, VIN, 150, 600, 1.6, 40, 30, 3)
+    looked = []
+    real = search.find_comb
+    monkeypatch.setattr(search, "find_comb", lambda *a, **k: looked.append(1) or real(*a, **k))
+    ranked = search._ranked_lines           # top to bottom: the other line is read first
+    monkeypatch.setattr(search, "_ranked_lines",
+                        lambda *a: sorted(ranked(*a), key=lambda lp: lp[0].boxes[:, 1].min()))
+
+    def confident(crops, polarity):
+        probs, glyph = scorer(crops, polarity)
+        probs = probs ** 8
+        return probs / probs.sum(1, keepdims=True), glyph
+
+    lines = []
+    found = search.candidates(img, confident, line_angles=lines)
+    assert "".join(ALPHABET[i] for i in found[0].probs.argmax(1)) == VIN
+    assert len(lines) >= 2, "a line was decoded before the VIN's"
+    assert looked == []
+
+    def unsure(crops, polarity):                  # no reading is ever sure
+        probs, glyph = scorer(crops, polarity)
+        return probs, glyph * 0.5
+
+    search.candidates(img, unsure)
+    assert looked, "without a sure reading, boxes are looked for"
+
 def test_short_marks_are_not_scored(scorer):
     """VIN characters span the glyph band: *, - and : pieces never go to the scorer."""
     img = np.full((300, 1600, 3), 230, np.uint8)

@@ -109,31 +109,24 @@ SECOND_LOOKS = 2
 a second VIN in the photo (only lines that could hold exactly one VIN are)."""
 
 
-SURE_UNCHECKED_PROB = 0.97
-"""Where the check digit does not hold (optional outside North America and China), every
-character must be at least this probable for a reading to stop the search."""
-
-
 def is_sure(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | None = None,
             height: float = STRIP_H) -> bool:
     """Whether a reading is so clearly a VIN that no other line need be read.
 
-    A valid VIN read without correction, with no plausibility warning, an
-    even pitch and every glyph glyph-like, whose every character is at least
-    :data:`SURE_CHAR_PROB` probable when the check digit holds (1 chance in
-    11 for a random reading) or :data:`SURE_UNCHECKED_PROB` when it does not
-    (optional check digit).
+    A valid VIN read without correction and with no warning (so its check digit holds,
+    1 chance in 11 for a random reading, even where it is optional: without it a label's
+    other lines, ``GAWR 1161KG``, can pass), an even pitch, every glyph glyph-like and
+    every character at least :data:`SURE_CHAR_PROB` probable.
     """
     decision = choose_vin(probs)
     report = check(decision.vin)
-    if not report.valid or decision.corrections or report.warnings:
+    if not report.valid or decision.corrections or report.warnings or not report.check_digit_ok:
         return False
     if float(np.min(glyphness)) < 0.5 or float(np.mean(glyphness)) < 0.9:
         return False
     if spans is not None and gap_irregularity(spans, height) >= 0.5:
         return False
-    need = SURE_CHAR_PROB if report.check_digit_ok else SURE_UNCHECKED_PROB
-    return bool(min(decision.char_probs) >= need)
+    return bool(min(decision.char_probs) >= SURE_CHAR_PROB)
 
 
 def _same_box(a, b) -> bool:
@@ -176,15 +169,14 @@ def _one_vin(pieces: int) -> bool:
     return LENGTH <= pieces <= 2 * LENGTH
 
 
-def _ranked_lines(image: np.ndarray, unsure):
-    """Candidate lines with their :func:`_vin_pieces` counts, best first: the threshold pass's,
-    then, only while ``unsure()`` holds once those are read, the dot pass's (the fallback for
-    dot-peen lost in grain)."""
-    counted = [(ln, _vin_pieces(ln)) for ln in find_lines(image, passes=("threshold",))]
-    # lines that could hold one VIN and little else first (a label's sentences after)
-    yield from sorted(counted, key=lambda lp: not _one_vin(lp[1]))
-    if unsure():
-        yield from ((ln, _vin_pieces(ln)) for ln in find_lines(image, passes=("dots",)))
+def _ranked_lines(image: np.ndarray, passes: tuple[str, ...]) -> list:
+    """Candidate lines of one :func:`find_lines` pass with their :func:`_vin_pieces` counts,
+    best first; of the threshold pass, lines that could hold one VIN and little else come
+    first (a label's sentences after)."""
+    counted = [(ln, _vin_pieces(ln)) for ln in find_lines(image, passes=passes)]
+    if passes != ("threshold",):
+        return counted
+    return sorted(counted, key=lambda lp: not _one_vin(lp[1]))
 
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
@@ -194,68 +186,104 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
     them (lines that cannot hold a VIN and sit in no row of boxes do not
-    count), and a row of 17 boxes around a line (a form's VIN field,
-    :mod:`vinread.comb`) is read box by box; no boxes are looked for around
-    a line that read surely, nor once a sure reading is found. With ``early_exit`` the search
-    stops soon after the first line whose best reading :func:`is_sure`: only
-    up to :data:`SECOND_LOOKS` lines of the same glyph height, that could
-    each hold one VIN, are then read. ``line_angles``, when given, receives the angle of
-    every line read.
+    count): first the threshold pass's lines, then, only while none read
+    surely, the dot pass's (the fallback for dot-peen lost in grain). Rows of
+    17 boxes (a form's VIN field, :mod:`vinread.comb`) are looked for, and
+    read box by box, around each line that did not read surely, after all the
+    lines of a pass are decoded and only while no line read surely: the search
+    for boxes is the costly part on a label that has none. With ``early_exit``
+    the search stops soon after the first line whose best reading
+    :func:`is_sure`: only up to :data:`SECOND_LOOKS` lines of the same glyph
+    height, that could each hold one VIN, are then read. ``line_angles``, when
+    given, receives the angle of every line read.
     """
     found: list[Candidate] = []
     gray = _gray(image)
     combs: list[tuple[int, int, int, int]] = []
-    combed: list = []                   # lines around which a row of boxes was looked for
-    sure_line = None
-    second_looks = SECOND_LOOKS
-    decoded = 0
-    for i, (line, pieces) in enumerate(_ranked_lines(image, lambda: sure_line is None)):
-        if decoded >= max_lines:
-            break
-        # lines with no run of pieces that could hold a VIN (texture, a knurled or
-        # perforated plate) do not use up the budget, unless they lie in a row of boxes
-        decodable = pieces >= LENGTH
-        if sure_line is not None:
-            # a sure VIN was read: only lines that could be a second VIN like it are read
-            # (for the "another VIN" warning), and only a few of them
-            if second_looks <= 0:
-                break
-            if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(pieces):
-                continue
-            second_looks -= 1
-        hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line, line_index=i)] \
-            if decodable else []
-        sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
-        if hyps and not sure:
-            # a monospaced line the pieces' decoding cut unevenly: its glyphs re-cut on one grid
-            recut = regular_recut(line, hyps[0][0], scorer)
-            if recut is not None:
-                hyps.append((recut, STRIP_H, 0.0))
-                sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
-        comb = None
-        # a printed VIN read surely needs no boxes around it, and after one only a second
-        # printed VIN is looked for
-        if not sure and sure_line is None and not any(_same_row(line, other) for other in combed):
-            combed.append(line)
-            comb = find_comb(gray, line, LENGTH)
-        if decodable or comb is not None:
-            decoded += 1
-            if line_angles is not None:
-                line_angles.append(line.angle)
-        first_box = comb.box(*comb.cells[0]) if comb is not None else None
-        if comb is not None and not any(_same_box(first_box, b) for b in combs):
-            combs.append(first_box)
-            boxed, height = read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0]
-            hyps.insert(0, (boxed, height, COMB_BONUS))
-            sure = sure or is_sure(boxed.probs, boxed.glyphness, boxed.spans, height)
+    unsure: list = []                   # (index, line, decodable) of lines to look for boxes around
+    state = {"sure": None, "second_looks": SECOND_LOOKS, "decoded": 0, "index": 0}
+
+    def add(hyps, line, i):
         for hyp, height, bonus in hyps:
             score, plausible = score_reading(hyp.probs, hyp.glyphness, hyp.spans, height)
             score += bonus - hyp.penalty      # the segmentation's geometric costs
             if plausible:
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops, polarity=hyp.polarity))
-        if sure and early_exit and sure_line is None:
-            sure_line = line
+
+    def read_lines(ranked) -> bool:
+        """Decode a pass's lines; False once the line budget is spent."""
+        for line, pieces in ranked:
+            i = state["index"]
+            state["index"] += 1
+            if state["decoded"] >= max_lines:
+                return False
+            # lines with no run of pieces that could hold a VIN (texture, a knurled or
+            # perforated plate) do not use up the budget, unless they lie in a row of boxes
+            decodable = pieces >= LENGTH
+            if state["sure"] is not None:
+                # a sure VIN was read: only lines that could be a second VIN like it are read
+                # (for the "another VIN" warning), and only a few of them
+                if state["second_looks"] <= 0:
+                    return False
+                if abs(np.log(line.height / state["sure"].height)) > 0.25 or not _one_vin(pieces):
+                    continue
+                state["second_looks"] -= 1
+            hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line,
+                                                           line_index=i)] if decodable else []
+            sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
+            if hyps and not sure:
+                # a monospaced line the pieces' decoding cut unevenly: its glyphs re-cut on one grid
+                recut = regular_recut(line, hyps[0][0], scorer)
+                if recut is not None:
+                    hyps.append((recut, STRIP_H, 0.0))
+                    sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
+            # a printed VIN read surely needs no boxes around it
+            if not sure and state["sure"] is None and not any(_same_row(line, other) for _, other, _ in unsure):
+                unsure.append((i, line, decodable))
+            if decodable:
+                state["decoded"] += 1
+                if line_angles is not None:
+                    line_angles.append(line.angle)
+            add(hyps, line, i)
+            if sure and early_exit and state["sure"] is None:
+                state["sure"] = line
+        return True
+
+    def read_boxes() -> None:
+        """Look for rows of boxes around the unsure lines read so far (a line that cannot hold
+        a VIN only while the line budget lasts: it counts when boxes are found around it)."""
+        pending = list(unsure)
+        unsure.clear()
+        for i, line, decodable in pending:
+            if state["sure"] is not None:
+                break
+            if state["decoded"] >= max_lines and not decodable:
+                continue
+            comb = find_comb(gray, line, LENGTH)
+            if comb is None:
+                continue
+            if not decodable:
+                state["decoded"] += 1
+                if line_angles is not None:
+                    line_angles.append(line.angle)
+            first_box = comb.box(*comb.cells[0])
+            if any(_same_box(first_box, b) for b in combs):
+                continue
+            combs.append(first_box)
+            boxed, height = read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0]
+            add([(boxed, height, COMB_BONUS)], line, i)
+            if is_sure(boxed.probs, boxed.glyphness, boxed.spans, height) and early_exit:
+                state["sure"] = line
+
+    for passes in (("threshold",), ("dots",)):
+        if passes != ("threshold",) and (state["sure"] is not None or state["decoded"] >= max_lines):
+            break
+        budget_left = read_lines(_ranked_lines(image, passes))
+        if state["sure"] is None:
+            read_boxes()
+        if not budget_left:
+            break
     found.sort(key=lambda c: -c.score)
     return found
 
