@@ -1,4 +1,5 @@
 import json
+import os
 import re
 
 import cv2
@@ -100,3 +101,24 @@ def test_blank_single_image_is_not_found(tmp_path, tiny_model):
     p = run_cli("--single", "--model", tiny_model, blank, write_glyph(tmp_path / "g.png"))
     assert p.returncode == ExitCode.NOT_FOUND
     assert len(p.stdout.splitlines()) == 1 and "blank.png" in p.stderr
+
+
+@pytest.mark.parametrize("value", ["two", "0"])
+def test_bad_thread_count_exits_4_in_one_line(tmp_path, tiny_model, value):
+    p = run_cli("--single", "--model", tiny_model, write_glyph(tmp_path / "a.png"),
+                env={"VINREAD_THREADS": value})
+    assert p.returncode == ExitCode.MODEL
+    assert "VINREAD_THREADS" in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    assert_no_traceback(p)
+
+
+def test_thread_count_comes_from_the_environment_or_the_cores(monkeypatch):
+    from vinread.model import MAX_THREADS, default_threads
+
+    monkeypatch.setenv("VINREAD_THREADS", "3")
+    assert default_threads() == 3
+    monkeypatch.delenv("VINREAD_THREADS")
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
+    assert default_threads() == MAX_THREADS
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert default_threads() == 1

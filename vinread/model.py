@@ -92,6 +92,26 @@ def read_card(model_path: str | os.PathLike) -> dict | None:
         raise ModelLoadError(f"{card_path}: unreadable model card ({exc})") from exc
 
 
+MAX_THREADS = 4
+"""Most threads the classifier uses by default: its batches (every candidate crop of a line)
+split well over a few cores, and vinread's other stages keep the rest busy."""
+
+
+def default_threads() -> int:
+    """Threads for the classifier: ``VINREAD_THREADS`` when set (1 for many vinread processes
+    side by side), else the machine's cores up to :data:`MAX_THREADS`."""
+    env = os.environ.get("VINREAD_THREADS", "").strip()
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise ModelLoadError(f"VINREAD_THREADS must be a whole number, not {env!r}") from None
+        if n < 1:
+            raise ModelLoadError(f"VINREAD_THREADS must be at least 1, not {n}")
+        return n
+    return max(1, min(MAX_THREADS, os.cpu_count() or 1))
+
+
 class GlyphModel:
     """The 33-class glyph classifier with its glyph-or-not score.
 
@@ -111,7 +131,7 @@ class GlyphModel:
             if version != NORMALIZATION_VERSION:
                 raise ModelLoadError(
                     f"{self.path}: trained for normalisation v{version}, vinread has v{NORMALIZATION_VERSION}")
-        threads = num_threads or int(os.environ.get("VINREAD_THREADS", "1"))
+        threads = num_threads or default_threads()
         try:
             with _quiet_native_stderr():
                 self._it = _interpreter_class()(model_path=str(self.path), num_threads=threads)
