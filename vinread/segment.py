@@ -943,16 +943,16 @@ def erase_rules(strip: np.ndarray, ink: np.ndarray) -> tuple[np.ndarray, np.ndar
     length = int(RULE_LENGTH * STRIP_H)
     if ink.shape[1] < length:
         return strip, ink
-    u8 = ink.astype(np.uint8)
-    thick = cv2.dilate(u8, np.ones((2 * RULE_CLIMB + 1, 1), np.uint8))
-    along = cv2.morphologyEx(thick, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    rule = u8 & along
+    ink8 = ink.astype(np.uint8)
+    # long: in a run of ``length`` columns once the ink is thickened by the climb allowed
+    climbing = cv2.dilate(ink8, np.ones((2 * RULE_CLIMB + 1, 1), np.uint8))
+    long = cv2.morphologyEx(climbing, cv2.MORPH_OPEN, np.ones((1, length), np.uint8)) > 0
+    rule = ink & long
     if not rule.any():
         return strip, ink
-    # thin: ink rows a column's run spans (a bar of a glyph on the rule makes it thicker)
-    t = int(RULE_THICKNESS * STRIP_H)
-    thin = u8 & ~cv2.morphologyEx(u8, cv2.MORPH_OPEN, np.ones((t + 1, 1), np.uint8)).astype(bool)
-    rule = (rule.astype(bool) & thin.astype(bool))
+    # thin: not in a column run thicker than a rule (a glyph's stroke across it, its bar on it)
+    thickest = int(RULE_THICKNESS * STRIP_H)
+    rule &= cv2.morphologyEx(ink8, cv2.MORPH_OPEN, np.ones((thickest + 1, 1), np.uint8)) == 0
     if not rule.any():
         return strip, ink
     paint = cv2.dilate(rule.astype(np.uint8), np.ones((3, 3), np.uint8))
