@@ -132,7 +132,7 @@ def test_export_under_another_backend_writes_keras_only(trained, tmp_path, monke
     assert set(part["files"]) == {"vinread.keras"}
 
 
-def test_architectures_grow_in_size():
+def test_architectures_are_built_by_name_small_first_original_largest():
     from train.model import ARCHITECTURES, build
 
     sizes = [build(a).count_params() for a in ARCHITECTURES]

@@ -202,7 +202,10 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     gray = _gray(image)
     combs: list[tuple[int, int, int, int]] = []
     unsure: list = []                   # (index, line, decodable) of lines to look for boxes around
-    state = {"sure": None, "second_looks": SECOND_LOOKS, "decoded": 0, "index": 0}
+    sure_line = None                    # the first line read surely
+    second_looks = SECOND_LOOKS
+    decoded = 0                         # lines that count against ``max_lines``
+    index = 0                           # every line's place in reading order, both passes
 
     def add(hyps, line, i):
         for hyp, height, bonus in hyps:
@@ -214,22 +217,23 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
 
     def read_lines(ranked) -> bool:
         """Decode a pass's lines; False once the line budget is spent."""
+        nonlocal sure_line, second_looks, decoded, index
         for line, pieces in ranked:
-            i = state["index"]
-            state["index"] += 1
-            if state["decoded"] >= max_lines:
+            i = index
+            index += 1
+            if decoded >= max_lines:
                 return False
             # lines with no run of pieces that could hold a VIN (texture, a knurled or
             # perforated plate) do not use up the budget, unless they lie in a row of boxes
             decodable = pieces >= LENGTH
-            if state["sure"] is not None:
+            if sure_line is not None:
                 # a sure VIN was read: only lines that could be a second VIN like it are read
                 # (for the "another VIN" warning), and only a few of them
-                if state["second_looks"] <= 0:
+                if second_looks <= 0:
                     return False
-                if abs(np.log(line.height / state["sure"].height)) > 0.25 or not _one_vin(pieces):
+                if abs(np.log(line.height / sure_line.height)) > 0.25 or not _one_vin(pieces):
                     continue
-                state["second_looks"] -= 1
+                second_looks -= 1
             hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line,
                                                            line_index=i)] if decodable else []
             sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
@@ -240,32 +244,33 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                     hyps.append((recut, STRIP_H, 0.0))
                     sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
             # a printed VIN read surely needs no boxes around it
-            if not sure and state["sure"] is None and not any(_same_row(line, other) for _, other, _ in unsure):
+            if not sure and sure_line is None and not any(_same_row(line, other) for _, other, _ in unsure):
                 unsure.append((i, line, decodable))
             if decodable:
-                state["decoded"] += 1
+                decoded += 1
                 if line_angles is not None:
                     line_angles.append(line.angle)
             add(hyps, line, i)
-            if sure and early_exit and state["sure"] is None:
-                state["sure"] = line
+            if sure and early_exit and sure_line is None:
+                sure_line = line
         return True
 
     def read_boxes() -> None:
         """Look for rows of boxes around the unsure lines read so far (a line that cannot hold
         a VIN only while the line budget lasts: it counts when boxes are found around it)."""
+        nonlocal sure_line, decoded
         pending = list(unsure)
         unsure.clear()
         for i, line, decodable in pending:
-            if state["sure"] is not None:
+            if sure_line is not None:
                 break
-            if state["decoded"] >= max_lines and not decodable:
+            if decoded >= max_lines and not decodable:
                 continue
             comb = find_comb(gray, line, LENGTH)
             if comb is None:
                 continue
             if not decodable:
-                state["decoded"] += 1
+                decoded += 1
                 if line_angles is not None:
                     line_angles.append(line.angle)
             first_box = comb.box(*comb.cells[0])
@@ -275,13 +280,13 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             boxed, height = read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0]
             add([(boxed, height, COMB_BONUS)], line, i)
             if is_sure(boxed.probs, boxed.glyphness, boxed.spans, height) and early_exit:
-                state["sure"] = line
+                sure_line = line
 
     for passes in (("threshold",), ("dots",)):
-        if passes != ("threshold",) and (state["sure"] is not None or state["decoded"] >= max_lines):
+        if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines):
             break
         budget_left = read_lines(_ranked_lines(image, passes))
-        if state["sure"] is None:
+        if sure_line is None:
             read_boxes()
         if not budget_left:
             break
