@@ -99,3 +99,22 @@ def test_turns_worth_reading(reader, plate):
         assert sorted(turns) == sorted(TURNS)       # nothing plausible, or only weakly: every turn
     else:
         assert turns == [180]
+
+
+def test_unsure_upright_reading_tries_every_turn(reader, plate):
+    """A photo turned a quarter can still give an upright 'reading' of its vertical text
+    that scores above WEAK_SCORE; when it is so unsure that it would be withheld, every turn
+    is read all the same."""
+    import copy
+
+    from vinread.correct import choose_vin
+    from vinread.search import best_hypothesis
+
+    image, _ = plate
+    sure = best_hypothesis(image, reader)
+    assert sure.score >= WEAK_SCORE and reader._turns_to_try(sure) == []
+    unsure = copy.copy(sure)
+    flat = sure.probs ** 0.1                      # same ranking, far less sure
+    unsure.probs = flat / flat.sum(1, keepdims=True)
+    assert choose_vin(unsure.probs).confidence < reader.min_confidence
+    assert sorted(reader._turns_to_try(unsure)) == sorted(TURNS)

@@ -283,8 +283,8 @@ class Reader:
     def _turns_to_try(self, upright) -> list[int]:
         """Which turns of the photo to read, given its upright reading (or None).
 
-        With no upright reading, or only a weak one (score below :data:`WEAK_SCORE`), every
-        turn. Otherwise only a half turn, and only when the upright reading's own crops,
+        With no upright reading, or only a weak one (score below :data:`WEAK_SCORE`, or so
+        unsure that it would be withheld: below ``min_confidence``), every turn. Otherwise only a half turn, and only when the upright reading's own crops,
         each turned 180 degrees and taken in reverse order, read nearly as well as upright
         or better (:data:`FLIP_MARGIN`): text upside down reads as glyphs too, but worse.
         The test costs a batch of 34 crops instead of three whole reads of the photo.
@@ -292,7 +292,8 @@ class Reader:
         from .orient import TURNS
         from .search import score_reading
 
-        if upright is None or upright.score < WEAK_SCORE or not upright.crops:
+        if upright is None or upright.score < WEAK_SCORE or not upright.crops \
+                or choose_vin(upright.probs).confidence < self.min_confidence:
             return list(TURNS)
         crops = list(upright.crops)
         flipped = [np.ascontiguousarray(np.rot90(c, 2)) for c in crops[::-1]]
