@@ -57,10 +57,12 @@ def test_vinread_loads_it_and_tflite_agrees_with_keras(trained):
 
 def test_fine_tuning_starts_from_the_given_model(trained, tmp_path):
     """--init loads a model's weights before training: at a negligible learning rate the
-    fine-tuned model keeps the weights it started from; a fresh one has its own."""
+    fine-tuned model keeps the weights it started from; a fresh one has its own. The card
+    names the starting model and its sha256."""
     import keras
 
     from train.fit import train_and_export
+    from vinread.model import sha256_of
 
     out, _ = trained
     kernels = {}
@@ -69,7 +71,8 @@ def test_fine_tuning_starts_from_the_given_model(trained, tmp_path):
             counts={"printed": 66}, n_rejects=10, emnist="none", emnist_limit=0, epochs=1,
             batch_size=64, arch="small", seed=4, test_per_source=10, workers=1, real_dir=None,
             out=tmp_path / name, machine="test", init=init, learning_rate=1e-9)
-        assert card["init"] == (init.name if init else None) and card["learning_rate"] == 1e-9
+        assert card["learning_rate"] == 1e-9
+        assert card["init"] == ({"file": init.name, "sha256": sha256_of(init)} if init else None)
         kernels[name] = keras.models.load_model(tmp_path / name / "vinread.keras", compile=False) \
             .get_layer("conv1").get_weights()[0]
     base = keras.models.load_model(out / "vinread.keras", compile=False).get_layer("conv1").get_weights()[0]

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from vinread.alphabet import in_alphabet, index_of
+from vinread.model import sha256_of
 from vinread.normalize import BlankGlyphError, normalize_glyph
 
 
@@ -141,7 +142,8 @@ def train_and_export(*, counts: dict, n_rejects: int | None, emnist: str, emnist
     card = {
         "architecture": arch, "params": int(model.count_params()), "epochs": epochs,
         "batch_size": batch_size, "learning_rate": learning_rate, "seed": seed,
-        "init": Path(init).name if init is not None else None, "test_per_source": test_per_source,
+        "init": ({"file": Path(init).name, "sha256": sha256_of(Path(init))} if init is not None else None),
+        "test_per_source": test_per_source,
         "data": {"sources": sources, "rejects": int(n_rejects)},
         "train_seconds": round(train_seconds, 1), "machine": machine, "command": command,
         "metrics": {r["set"]: round(r["accuracy"], 4) for r in results},
