@@ -697,3 +697,28 @@ def test_single_mode_goes_through_the_same_checks(tiny_model, tmp_path):
     t = run_cli("--single", "--model", tiny_model, *args)
     assert t.returncode == ExitCode.UNREADABLE and t.stderr == p.stderr
     assert len(t.stdout.splitlines()) == len(bad) + 1                        # the good ones
+
+
+def test_even_exposure_spreads_dim_photos_only():
+    """A dim photo's grey levels are spread over the scale (at most MAX_EXPOSURE_GAIN times,
+    alike in every channel); a well-exposed photo and non-uint8 arrays come back as they are."""
+    from vinread.images import MAX_EXPOSURE_GAIN, even_exposure
+
+    rng = np.random.default_rng(0)
+    full = rng.integers(0, 256, (60, 80, 3)).astype(np.uint8)
+    assert even_exposure(full) is full
+    floats = full.astype(np.float32) / 255 * 0.2
+    assert even_exposure(floats) is floats
+    dim = (full * 0.3).astype(np.uint8)                       # 0..76
+    out = even_exposure(dim)
+    assert out.shape == dim.shape and out.dtype == np.uint8
+    assert out.min() <= 3 and out.max() >= 250
+    order = np.argsort(dim.ravel(), kind="stable")           # a monotone map of the levels
+    assert np.all(np.diff(out.ravel()[order].astype(int)) >= 0)
+    assert len({int(v) for c in range(3) for v in out[:, :, c][dim[:, :, c] == 40]}) == 1
+    flat = (100 + full // 16).astype(np.uint8)                # 16 levels: the gain is capped
+    spread = even_exposure(flat).astype(int)
+    assert spread.max() - spread.min() <= 16 * MAX_EXPOSURE_GAIN + 1
+    assert abs(spread.mean() - 127.5) < abs(flat.mean() - 127.5) + 5   # centred, not clipped
+    bgra = np.dstack([dim, np.full(dim.shape[:2], 7, np.uint8)])
+    assert np.array_equal(even_exposure(bgra)[:, :, 3], bgra[:, :, 3])

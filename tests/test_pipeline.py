@@ -249,3 +249,19 @@ def test_a_faint_glyph_among_crisp_ones_is_flagged():
     crops[11] = np.full((40, 28), 230, np.uint8)
     assert faint_positions(crops) == [6, 12]
     assert faint_positions([]) == []
+
+
+def test_a_dim_photo_is_read_with_its_grey_levels_spread(reader):
+    """An engraved plate photographed with a tenth of its contrast: read as taken, no line
+    survives the thresholds; read again with its grey levels spread, it gives the VIN."""
+    import vinread.pipeline as pipeline
+
+    truth = json.loads((ROOT / "samples" / "engraved.json").read_text())
+    dim = (cv2.imread(str(ROOT / "samples" / truth["file"])) * 0.1 + 20).astype(np.uint8)
+    assert reader.read_vin(dim).vin == truth["vin"]
+    plain = pipeline.even_exposure
+    try:                                        # without the second look: nothing
+        pipeline.even_exposure = lambda image: image
+        assert reader.read_vin(dim).vin is None
+    finally:
+        pipeline.even_exposure = plain

@@ -308,6 +308,53 @@ def _to_bgr8(img: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(img[:, :, :3])
 
 
+EXPOSURE_PERCENTILES = (0.5, 99.5)
+"""Grey levels of a photo stretched to black and white by :func:`even_exposure`."""
+MIN_EXPOSURE_GAIN = 1.25
+"""A photo whose grey levels already span more than 1/1.25 of the scale is left as it is."""
+MAX_EXPOSURE_GAIN = 4.0
+"""The most a dim or washed-out photo's contrast is multiplied by."""
+
+
+def even_exposure(image: np.ndarray) -> np.ndarray:
+    """A dim, hazy or washed-out photo -> the same with its grey levels spread over the scale.
+
+    The :data:`EXPOSURE_PERCENTILES` of the gray are stretched to 0 and 255 (at most
+    :data:`MAX_EXPOSURE_GAIN` times), the same way in every channel, so the segmentation's
+    thresholds see the contrast of a well-exposed photo. Photos that already span most of the
+    scale (a gain under :data:`MIN_EXPOSURE_GAIN`) and arrays that are not ``uint8`` come back
+    unchanged.
+
+    Parameters
+    ----------
+    image : (H, W) gray or (H, W, C) BGR(A) uint8 array.
+
+    Returns
+    -------
+    Array of the same shape and dtype.
+    """
+    a = np.asarray(image)
+    if a.dtype != np.uint8 or a.ndim not in (2, 3) or a.size == 0:
+        return image
+    step = max(1, int(np.sqrt(a.shape[0] * a.shape[1] / 250_000)))  # a quarter-megapixel sample
+    sample = a[::step, ::step]
+    if sample.ndim == 3:
+        sample = cv2.cvtColor(np.ascontiguousarray(sample[:, :, :3]), cv2.COLOR_BGR2GRAY) \
+            if sample.shape[2] >= 3 else sample[:, :, 0]
+    lo, hi = np.percentile(sample, EXPOSURE_PERCENTILES)
+    gain = min(255.0 / max(float(hi - lo), 1.0), MAX_EXPOSURE_GAIN)
+    if gain < MIN_EXPOSURE_GAIN:
+        return image
+    # centre the stretched range on the old one's middle when the gain is capped
+    lo = (lo + hi) / 2 - 127.5 / gain
+    lut = np.clip((np.arange(256) - lo) * gain, 0, 255).round().astype(np.uint8)
+    if a.ndim == 3 and a.shape[2] == 4:       # leave transparency alone
+        out = a.copy()
+        out[:, :, :3] = cv2.LUT(np.ascontiguousarray(a[:, :, :3]), lut)
+        return out
+    return cv2.LUT(a, lut)
+
+
 def _jpeg_truncated(data: bytes) -> bool:
     """True when no end-of-image marker follows the last start-of-scan (a cut-off JPEG; some
     libjpeg builds would decode it with the missing part grey). Inside entropy-coded data 0xFF is

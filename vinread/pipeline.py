@@ -17,7 +17,7 @@ import numpy as np
 
 from .alphabet import ALPHABET, ascii_of
 from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE, choose_vin
-from .images import ImageReadError, load_image, read_image
+from .images import ImageReadError, even_exposure, load_image, read_image
 from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph, stretch_contrast, to_gray
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
@@ -201,11 +201,7 @@ class Reader:
 
     def _read(self, result: VinResult, arr: np.ndarray):
         """Fill ``result`` from the photo; returns the chosen segmentation hypothesis (or None)."""
-        from .search import best_hypothesis
-
-        hyp = best_hypothesis(arr, self)
-        if hyp is None or not self._sure(hyp):
-            hyp = self._best_turned(arr, hyp)
+        hyp, arr = self._search(arr)
         if hyp is not None:
             self._describe(result, hyp)
             if result.confidence < self.min_confidence:
@@ -244,8 +240,6 @@ class Reader:
         """
         from types import SimpleNamespace
 
-        from .search import best_hypothesis
-
         result = VinResult(None)
         logs, warnings, used = [], [], []
         for image in images:
@@ -255,9 +249,7 @@ class Reader:
             except ImageReadError as exc:
                 warnings.append(f"{UNREADABLE_PREFIX}{name}: {exc}")
                 continue
-            hyp = best_hypothesis(arr, self)
-            if hyp is None or not self._sure(hyp):
-                hyp = self._best_turned(arr, hyp)
+            hyp, _ = self._search(arr)
             if hyp is None:
                 warnings.append(f"{name}: no VIN found")
                 continue
@@ -271,6 +263,31 @@ class Reader:
             self._describe(result, SimpleNamespace(probs=probs, boxes=[], angle=0.0, warnings=[]))
         result.warnings.extend(warnings)
         return result
+
+    def _search(self, arr: np.ndarray):
+        """(the best reading of the photo or None, the pixels it was read from).
+
+        The photo is read upright, then turned where :meth:`_turns_to_try` says so. When that
+        gives nothing good enough to report (below ``min_confidence``) and the photo is dim or
+        hazy, it is read once more, upright, with its grey levels spread
+        (:func:`vinread.images.even_exposure`), and the better-scoring reading wins. Only then:
+        the segmentation's thresholds are tuned on photos as they come, and spreading every
+        photo would lift the grain of metal along with its text.
+        """
+        from .search import best_hypothesis
+
+        hyp = best_hypothesis(arr, self)
+        if hyp is None or not self._sure(hyp):
+            hyp = self._best_turned(arr, hyp)
+        if hyp is not None and choose_vin(hyp.probs).confidence >= self.min_confidence:
+            return hyp, arr
+        spread = even_exposure(arr)
+        if spread is arr:
+            return hyp, arr
+        other = best_hypothesis(spread, self)
+        if other is not None and (hyp is None or other.score > hyp.score):
+            return other, spread
+        return hyp, arr
 
     def _sure(self, hyp) -> bool:
         """A reading that needs no second look: valid, check digit holding, no uncertain position
