@@ -325,7 +325,8 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     The glyphs of the best reading and of its closest rivals are read again in several
     views (``reader.score_views``, at most :data:`MAX_VIEWED` readings), and its
     probabilities are blended with the rivals' (:func:`blend_rivals`). When another
-    line reads as a different valid VIN, a warning says so.
+    line reads surely as a different valid VIN with a known manufacturer code, a warning
+    says so.
     """
     angles: list[float] = []
     found = candidates(image, reader.score_crops, line_angles=angles)
@@ -343,7 +344,9 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
         vin = choose_vin(other.probs).vin
         if other.line_index != best.line_index and vin != best_vin and check(vin).valid \
                 and check(vin).check_digit_ok and not _same_place(best.boxes, other.boxes):
-            if not other_lines:
+            # named only when it could be reported on its own: a row of strokes read as
+            # 1111111J111111111 passes its check digit too
+            if not other_lines and is_sure(other.probs, other.glyphness) and known_wmi(vin):
                 best.warnings.append(f"another VIN is also in the image: {vin}")
             other_lines.add(other.line_index)
     # a second VIN is not a rival reading of the first one
