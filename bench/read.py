@@ -3,6 +3,7 @@
     python -m bench.read                    # 40 scenes per kind (200), fixed seeds
     python -m bench.read --per-kind 10 --no-real
     python -m bench.read --kinds sticker,plate --turn 90   # every photo turned 90 degrees
+    python -m bench.read --degrade gradient                # every photo lit unevenly (bench/degrade.py)
 
 Prints, per set: exact-VIN rate, character accuracy, check-digit-valid rate,
 confident wrong reads (valid, no low-confidence position, but wrong), not found,
@@ -23,6 +24,7 @@ import click
 import numpy as np
 
 from bench import sets
+from bench.degrade import DEGRADATIONS
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,10 +55,12 @@ def score(rows: list[dict]) -> dict:
 @click.option("--kinds", default=None, help="Comma-separated scene kinds [default: all].")
 @click.option("--turn", type=click.Choice(["0", "90", "180", "270"]), default="0",
               help="Turn every photo clockwise by this many degrees before reading it.")
+@click.option("--degrade", type=click.Choice(sorted(DEGRADATIONS)), default=None,
+              help="Degrade every photo this way before reading it (bench/degrade.py).")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A .tflite glyph model [default: the shipped one].")
 @click.option("-v", "--verbose", is_flag=True, help="Print each miss on stderr.")
-def main(per_kind, seed, real, json_out, kinds, turn, model, verbose):
+def main(per_kind, seed, real, json_out, kinds, turn, degrade, model, verbose):
     """Run vinread over the benchmark sets and print a table."""
     from vinread import Reader
     from vinread.images import load_image
@@ -71,11 +75,13 @@ def main(per_kind, seed, real, json_out, kinds, turn, model, verbose):
     turns = {"0": None, "90": 3, "180": 2, "270": 1}[turn]       # np.rot90 counts anticlockwise
     for i, item in enumerate(items):
         name, kind, truth = Path(item["path"]).name, item["set"], item["truth"]
+        photo = item["path"]
+        if degrade or turns is not None:
+            photo = load_image(photo).image
+            photo = DEGRADATIONS[degrade](photo) if degrade else photo
+            photo = np.ascontiguousarray(np.rot90(photo, turns)) if turns is not None else photo
         t = time.perf_counter()
-        if turns is None:
-            res = reader.read_vin(item["path"])
-        else:
-            res = reader.read_vin(np.ascontiguousarray(np.rot90(load_image(item["path"]).image, turns)))
+        res = reader.read_vin(photo)
         ms = (time.perf_counter() - t) * 1000
         rows.append({"name": name, "kind": kind, "truth": truth, "vin": res.vin, "valid": res.valid,
                      "low": bool(res.low_confidence_positions), "confidence": res.confidence, "ms": ms,
@@ -92,7 +98,8 @@ def main(per_kind, seed, real, json_out, kinds, turn, model, verbose):
     synthetic = [r for r in rows if r["kind"].startswith("scene")]
     realrows = [r for r in rows if r["kind"].startswith("real")]
     print(f"# vinread reading benchmark ({platform.machine()}, {os.cpu_count()} cores, warm process"
-          + (f", photos turned {turn} degrees" if turns is not None else "") + ")")
+          + (f", photos turned {turn} degrees" if turns is not None else "")
+          + (f", photos degraded: {degrade}" if degrade else "") + ")")
     print()
     print("| set | images | exact VIN | char acc | valid | wrong+valid | confident wrong | not found | "
           "barcode | median ms | p90 ms |")
