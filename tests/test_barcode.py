@@ -216,3 +216,23 @@ def test_cross_check_a_reading_of_another_line_loses_to_a_valid_barcode():
     assert (r["source"], r["chosen"], r["agree"]) == ("barcode", EU, False)
     assert "differs too much" in r["warning"]
     assert cross_check(NA, [_bc(NA_BAD)])["chosen"] == NA   # one misread position: the stronger wins
+
+
+def test_label_lit_from_one_side():
+    """A label whose light falls to a tenth across it: its bars are lost to zxing-cpp's
+    thresholds at the dark end, and read once the light is divided out (flat_field)."""
+    from vinread.barcode import flat_field
+
+    img, box = label(NA, "Code39")
+    gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    fall = np.linspace(0.1, 1.0, gray.shape[1], dtype=np.float32) ** 2
+    dark = (gray * fall[None, :]).astype(np.uint8)
+    assert zxingcpp.read_barcodes(dark) == [] or NA not in [c.text for c in zxingcpp.read_barcodes(dark)]
+    found = read_vin_barcodes(dark)
+    assert [b.vin for b in found] == [NA] and overlaps(found[0].box, box)
+    even = flat_field(dark)
+    assert even.shape == dark.shape and even.dtype == np.uint8
+    def ends(im):                                  # bare label above the caption: right / left
+        paper = im[5:40, 5:-5].astype(float)
+        return paper[:, -20:].mean() / max(paper[:, :20].mean(), 1.0)
+    assert ends(dark) > 8 and ends(even) < 2
