@@ -279,7 +279,7 @@ class Reader:
         hyp = best_hypothesis(arr, self)
         if hyp is None or not self._sure(hyp):
             hyp = self._best_turned(arr, hyp)
-        if hyp is not None and choose_vin(hyp.probs).confidence >= self.min_confidence:
+        if hyp is not None and not self._withheld(hyp):
             return hyp, arr
         spread = even_exposure(arr)
         if spread is arr:
@@ -288,6 +288,10 @@ class Reader:
         if other is not None and (hyp is None or other.score > hyp.score):
             return other, spread
         return hyp, arr
+
+    def _withheld(self, hyp) -> bool:
+        """A reading too unsure to report: its joint probability is below ``min_confidence``."""
+        return choose_vin(hyp.probs).confidence < self.min_confidence
 
     def _sure(self, hyp) -> bool:
         """A reading that needs no second look: valid, check digit holding, no uncertain position
@@ -301,16 +305,16 @@ class Reader:
         """Which turns of the photo to read, given its upright reading (or None).
 
         With no upright reading, or only a weak one (score below :data:`WEAK_SCORE`, or so
-        unsure that it would be withheld: below ``min_confidence``), every turn. Otherwise only a half turn, and only when the upright reading's own crops,
-        each turned 180 degrees and taken in reverse order, read nearly as well as upright
-        or better (:data:`FLIP_MARGIN`): text upside down reads as glyphs too, but worse.
-        The test costs a batch of 34 crops instead of three whole reads of the photo.
+        unsure that it would be withheld: :meth:`_withheld`), every turn. Otherwise only a
+        half turn, and only when the upright reading's own crops, each turned 180 degrees
+        and taken in reverse order, read nearly as well as upright or better
+        (:data:`FLIP_MARGIN`): text upside down reads as glyphs too, but worse. The test costs
+        a batch of 34 crops instead of three whole reads of the photo.
         """
         from .orient import TURNS
         from .search import score_reading
 
-        if upright is None or upright.score < WEAK_SCORE or not upright.crops \
-                or choose_vin(upright.probs).confidence < self.min_confidence:
+        if upright is None or upright.score < WEAK_SCORE or not upright.crops or self._withheld(upright):
             return list(TURNS)
         crops = list(upright.crops)
         flipped = [np.ascontiguousarray(np.rot90(c, 2)) for c in crops[::-1]]
