@@ -633,3 +633,34 @@ def test_an_underlined_vin_reads_without_a_bar_under_each_glyph(scorer):
     line = vin_line(lines, boxes)
     h = decode_line(line, scorer, n=17)[0]
     assert sum(a != c for a, c in zip(h.text, text)) <= 1, h.text
+
+
+# --------------------------------------------------------------------------- out of focus
+
+def _text_strip(blur: float = 0.0) -> np.ndarray:
+    """An upright strip of the VIN, glyphs STRIP_H tall, optionally Gaussian-blurred."""
+    from vinread.segment import STRIP_H
+    strip = np.full((2 * STRIP_H, 16 * STRIP_H), 215, np.uint8)
+    cv2.putText(strip, VIN, (10, STRIP_H * 3 // 2), FONT, STRIP_H / 22, 40, 3, cv2.LINE_AA)
+    return cv2.GaussianBlur(strip, (0, 0), blur) if blur else strip
+
+
+def test_edge_blur_tells_a_sharp_strip_from_an_out_of_focus_one():
+    from vinread.segment import BLURRED, edge_blur
+    sharp = edge_blur(_text_strip())
+    assert sharp < BLURRED
+    for sigma in (4.0, 6.0):
+        measured = edge_blur(_text_strip(sigma))
+        assert measured > BLURRED
+        assert 0.6 * sigma < measured < 1.6 * sigma      # about the blur it was given
+
+
+def test_sharpen_blurred_leaves_sharp_strips_alone_and_sharpens_blurred_ones():
+    from vinread.segment import edge_blur, sharpen_blurred
+    sharp = _text_strip()
+    assert sharpen_blurred(sharp) is sharp
+    blurred = _text_strip(5.0)
+    out = sharpen_blurred(blurred)
+    assert out.dtype == np.uint8 and out.shape == blurred.shape
+    assert edge_blur(out) < 0.8 * edge_blur(blurred)
+
