@@ -664,3 +664,19 @@ def test_sharpen_blurred_leaves_sharp_strips_alone_and_sharpens_blurred_ones():
     assert out.dtype == np.uint8 and out.shape == blurred.shape
     assert edge_blur(out) < 0.8 * edge_blur(blurred)
 
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_within_finds_exactly_the_close_pairs(seed):
+    from vinread.segment import _pairs_within
+
+    rng = np.random.default_rng(seed)
+    n = 400
+    pts = np.round(rng.uniform(0, 300, (n, 2)) * 2) / 2          # half-pixel centres, some shared
+    radius = rng.choice([0.5, 3.0, 7.5, 40.0], n) * rng.uniform(0.5, 1.5, n)
+    a, b = _pairs_within(pts, radius)
+    d2 = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1)
+    want = np.argwhere((d2 <= radius[:, None] ** 2) & ~np.eye(n, dtype=bool))
+    assert sorted(zip(a.tolist(), b.tolist())) == sorted(map(tuple, want.tolist()))
+    a, b = _pairs_within(pts, 5.0)                                 # one radius for all
+    assert len(a) == int(((d2 <= 25.0) & ~np.eye(n, dtype=bool)).sum())

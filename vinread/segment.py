@@ -418,21 +418,39 @@ def _blob_lines(mask: np.ndarray, polarity: str, source: str, hmin: float) -> li
 def _pairs_within(pts: np.ndarray, radius) -> tuple[np.ndarray, np.ndarray]:
     """Index pairs ``(a, b)``, ``a != b``, of points closer than ``radius`` (scalar or per point ``a``).
 
-    Points are swept in x order, so the work grows with the pairs found, not with n squared.
+    Points are bucketed on a grid per class of radius (powers of two): a point looks only
+    in the 3 x 3 cells, as wide as its class's largest radius, around its own, so the work
+    grows with the pairs found, not with n squared, even where specks of grain crowd the
+    photo (a sweep along x alone met every speck of a whole column).
     """
     n = len(pts)
     r = np.broadcast_to(np.asarray(radius, np.float64), (n,))
     if n < 2:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    order = np.argsort(pts[:, 0], kind="stable")
-    xs = pts[order, 0]
-    lo = np.searchsorted(xs, xs - r[order], "left")
-    hi = np.searchsorted(xs, xs + r[order], "right")
-    counts = hi - lo
-    a = np.repeat(np.arange(n), counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    b = lo[a] + (np.arange(len(a)) - starts)
-    a, b = order[a], order[b]
+    rmin = max(float(r.min()), 1e-6)
+    radius_class = np.floor(np.log2(np.maximum(r, rmin) / rmin)).astype(np.int64)
+    found_a, found_b = [], []
+    for c in np.unique(radius_class):
+        q = np.nonzero(radius_class == c)[0]
+        cell = max(float(r[q].max()), 1.0)
+        gx = np.floor(pts[:, 0] / cell).astype(np.int64)
+        gy = np.floor(pts[:, 1] / cell).astype(np.int64)
+        gx -= gx.min() - 1
+        gy -= gy.min() - 1
+        rows = int(gy.max()) + 2            # a cell's neighbours above and below stay in its column
+        key = gx * rows + gy
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        for dx in (-1, 0, 1):
+            centre = key[q] + dx * rows
+            lo = np.searchsorted(sorted_key, centre - 1, "left")
+            hi = np.searchsorted(sorted_key, centre + 1, "right")
+            counts = hi - lo
+            a = np.repeat(q, counts)
+            starts = np.repeat(np.cumsum(counts) - counts, counts)
+            found_a.append(a)
+            found_b.append(order[np.repeat(lo, counts) + (np.arange(len(a)) - starts)])
+    a, b = np.concatenate(found_a), np.concatenate(found_b)
     d2 = ((pts[a] - pts[b]) ** 2).sum(1)
     keep = (a != b) & (d2 <= r[a] ** 2)
     return a[keep], b[keep]
