@@ -1,6 +1,8 @@
 import json
 import os
 import re
+import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -122,3 +124,32 @@ def test_thread_count_comes_from_the_environment_or_the_cores(monkeypatch):
     assert default_threads() == MAX_THREADS
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert default_threads() == 1
+
+
+def _pipe(data: bytes, *args):
+    return subprocess.run([sys.executable, "-m", "vinread", *map(str, args)], input=data,
+                          capture_output=True, timeout=120)
+
+
+def test_an_image_piped_into_standard_input_is_read_as_dash():
+    truth = json.loads((ROOT / "samples" / "sticker.json").read_text())
+    data = (ROOT / "samples" / truth["file"]).read_bytes()
+    p = _pipe(data, "-")
+    assert p.returncode == 0
+    assert p.stdout.decode() == f"{truth['vin']}\tvalid\t-\n"
+    # in a batch, the second '-' finds standard input spent: one error, the others still read
+    plate = json.loads((ROOT / "samples" / "plate.json").read_text())
+    p = _pipe(data, "--json", "-", ROOT / "samples" / plate["file"], "-")
+    assert p.returncode == 3
+    rows = [json.loads(line) for line in p.stdout.decode().splitlines()]
+    assert [r["vin"] for r in rows] == [truth["vin"], plate["vin"], None]
+    assert rows[2]["error"]["message"] == "nothing on standard input"
+    assert p.stderr.decode().strip().splitlines()[-1] == "vinread: -: nothing on standard input"
+
+
+def test_nothing_piped_in_is_a_one_line_error():
+    p = _pipe(b"", "-")
+    assert p.returncode == 3 and p.stdout.decode() == "-\terror\t-\n"
+    assert p.stderr.decode().strip() == "vinread: -: nothing on standard input"
+    p = _pipe(b"not an image", "--single", "-")
+    assert p.returncode == 3 and "Traceback" not in p.stderr.decode()

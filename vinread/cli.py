@@ -39,6 +39,7 @@ EPILOG = """\b
 Examples:
   vinread photo.jpg                 read the VIN in a photo
   vinread --json photos/            one JSON object per line, per image
+  cat photo.jpg | vinread -         read the image piped into standard input
   vinread --single glyphs/          classify single-character images:
                                     "090, glyphs/z.png" (ASCII code, path)
 

@@ -15,6 +15,7 @@ import io
 import os
 import stat
 import struct
+import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".
                             ".pbm", ".pgm", ".ppm", ".jp2"})
 MAX_PIXELS = 100_000_000
 """Images whose header claims more pixels than this (100 megapixels) are refused before decoding."""
+STDIN = "-"
+"""The input name that stands for the image piped into standard input (``./-`` names a file)."""
 MAX_FILE_BYTES = 256 * 1024 * 1024
 """Files larger than this are refused without being read."""
 MAX_SIDE = 3200
@@ -91,8 +94,8 @@ def _is_file(entry: os.DirEntry) -> bool:
 def iter_inputs(args: Iterable) -> Iterator[Input]:
     """Expand command-line paths lazily: files as given, directories' image files sorted.
 
-    Hidden files, sub-folders and files without an image suffix inside a
-    directory are skipped; a missing path, an unlistable or empty directory
+    :data:`STDIN` (``-``) is the image piped into standard input. Hidden files, sub-folders
+    and files without an image suffix inside a directory are skipped; a missing path, an unlistable or empty directory
     yields an :class:`Input` carrying its error. Only names are listed here:
     no image is opened until the consumer reads it.
     """
@@ -102,6 +105,9 @@ def iter_inputs(args: Iterable) -> Iterator[Input]:
             arg = os.fsdecode(arg)
         if not arg:
             yield Input(arg, "no such file or directory")
+            continue
+        if arg == STDIN:
+            yield Input(arg)
             continue
         p = Path(arg)
         if p.is_dir():
@@ -132,12 +138,30 @@ def _open(path, mode="rb"):
     return open(path, mode)
 
 
+def _stdin_bytes() -> bytes:
+    """Standard input's bytes, at most :data:`MAX_FILE_BYTES` + 1; refused when it is a terminal
+    (nothing was piped in: reading would wait for typing)."""
+    stream = sys.stdin
+    if stream is None or getattr(stream, "buffer", None) is None:
+        raise ImageReadError("no standard input")
+    try:
+        if stream.isatty():
+            raise ImageReadError("standard input is a terminal: pipe an image into it")
+        return stream.buffer.read(MAX_FILE_BYTES + 1)
+    except ImageReadError:
+        raise
+    except (OSError, ValueError) as exc:      # ValueError: the stream is closed
+        raise ImageReadError(f"standard input: {exc}") from None
+
+
 def read_bytes(path: str | os.PathLike) -> bytes:
     """The bytes of a regular file of at most :data:`MAX_FILE_BYTES`, or :class:`ImageReadError`.
 
     Special files (FIFOs, devices) are refused before they are opened, so none can block or
-    stream forever.
+    stream forever. :data:`STDIN` (``-``) reads the bytes piped into standard input.
     """
+    if os.fspath(path) == STDIN:
+        return _checked_size(_stdin_bytes(), "nothing on standard input")
     try:
         st = os.stat(path)
         if not stat.S_ISREG(st.st_mode):
@@ -150,8 +174,12 @@ def read_bytes(path: str | os.PathLike) -> bytes:
         raise
     except OSError as exc:
         raise ImageReadError(_os_message(exc)) from None
+    return _checked_size(data)
+
+
+def _checked_size(data: bytes, empty: str = "empty file") -> bytes:
     if not data:
-        raise ImageReadError("empty file")
+        raise ImageReadError(empty)
     if len(data) > MAX_FILE_BYTES:
         raise ImageReadError(f"file too large: over {MAX_FILE_BYTES:,} bytes")
     return data
