@@ -278,3 +278,23 @@ def test_an_out_of_focus_photo_is_read_with_its_strips_sharpened(reader, monkeyp
     assert reader.read_vin(blurred).vin == truth["vin"]
     monkeypatch.setattr(segment, "sharpen_blurred", lambda strip: strip)
     assert reader.read_vin(blurred).vin != truth["vin"]
+
+
+def test_an_image_file_s_bytes_read_like_the_file(reader):
+    """Bytes (an upload, a download) are decoded as the file would be: the same VIN, boxes in
+    the image's own pixels; bad bytes give an 'unreadable' error, not an exception."""
+    truth = expected(ROOT / "samples" / "sticker.json")
+    path = ROOT / "samples" / truth["file"]
+    data = path.read_bytes()
+    from_file, from_bytes = reader.read_vin(path), reader.read_vin(data)
+    assert from_bytes.vin == truth["vin"] and from_bytes.file is None
+    assert from_bytes.boxes == from_file.boxes
+    assert reader.read_vin(bytearray(b"not an image")).error["code"] == "unreadable"
+    glyph = write_glyph_bytes("K")
+    assert [g.char for g in reader.classify([glyph, memoryview(glyph)])] == ["K", "K"]
+
+
+def write_glyph_bytes(char: str) -> bytes:
+    img = np.full((64, 48), 255, np.uint8)
+    cv2.putText(img, char, (6, 52), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 5)
+    return cv2.imencode(".png", img)[1].tobytes()

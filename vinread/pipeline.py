@@ -17,14 +17,28 @@ import numpy as np
 
 from .alphabet import ALPHABET, ascii_of
 from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE, choose_vin
-from .images import ImageReadError, even_exposure, load_image, read_image
+from .images import MAX_SIDE, ImageReadError, LoadedImage, decode_image, even_exposure, load_image
 from .model import GlyphModel
 from .normalize import BlankGlyphError, normalize_glyph, stretch_contrast, to_gray
 from .results import Alternative, CharResult, GlyphResult, VinResult, error_dict
 from .segment import pick_either
 from .vin import check, implausible_positions
 
-ImageLike = Union[str, os.PathLike, np.ndarray]
+ImageLike = Union[str, os.PathLike, np.ndarray, bytes]
+"""A path (``-``: standard input), an image array (BGR or gray), or an encoded file's bytes."""
+
+
+def _is_data(image) -> bool:
+    """An in-memory image (array or encoded bytes): it has no file name."""
+    return isinstance(image, (np.ndarray, bytes, bytearray, memoryview))
+
+
+def _load(image, flags: int = cv2.IMREAD_COLOR, max_side: int | None = MAX_SIDE) -> LoadedImage:
+    """A path's or encoded bytes' image (:func:`vinread.images.load_image`), its long side
+    reduced to ``max_side`` (``None``: full size)."""
+    if isinstance(image, (bytes, bytearray, memoryview)):
+        return decode_image(bytes(image), flags, max_side)
+    return load_image(image, flags, max_side)
 UNREADABLE_PREFIX = "unreadable: "
 """How :meth:`Reader.read_consensus` names a photo it could not read in its warnings."""
 ALTERNATIVES = 3
@@ -145,14 +159,15 @@ class Reader:
 
     # -- single glyphs -------------------------------------------------------------------------
     def classify(self, images: Sequence[ImageLike]) -> list[GlyphResult]:
-        """Classify single-character images (paths or arrays), one batch through the model."""
+        """Classify single-character images (paths, arrays or image files' bytes), one batch
+        through the model."""
         results: list[GlyphResult] = []
         batch, where = [], []
         for img in images:
-            name = None if isinstance(img, np.ndarray) else str(img)
+            name = None if _is_data(img) else str(img)
             res = GlyphResult(name)
             try:
-                arr = img if isinstance(img, np.ndarray) else read_image(img, cv2.IMREAD_UNCHANGED)
+                arr = img if isinstance(img, np.ndarray) else _load(img, cv2.IMREAD_UNCHANGED, None).image
                 batch.append(normalize_glyph(arr))
                 where.append(len(results))
             except ImageReadError as exc:
@@ -173,20 +188,20 @@ class Reader:
 
     # -- whole VINs ------------------------------------------------------------------------------
     def read_vin(self, image: ImageLike, debug_dir: str | os.PathLike | None = None) -> VinResult:
-        """Find and read the VIN in a photo (path or BGR/gray array).
+        """Find and read the VIN in a photo (path, BGR/gray array or an image file's bytes).
 
         A file is decoded at a bounded size (see :func:`vinread.images.load_image`);
         the boxes are reported in the file's own pixels either way. With
         ``debug_dir``, an overlay and the strip of normalised crops are written there.
         """
-        name = None if isinstance(image, np.ndarray) else str(image)
+        name = None if _is_data(image) else str(image)
         result = VinResult(name)
         scale = 1.0
         try:
             if isinstance(image, np.ndarray):
                 arr = image
             else:
-                loaded = load_image(image)
+                loaded = _load(image)
                 arr, scale = loaded.image, loaded.scale
         except ImageReadError as exc:
             result.status = "error"
@@ -243,9 +258,9 @@ class Reader:
         result = VinResult(None)
         logs, warnings, used = [], [], []
         for image in images:
-            name = "array" if isinstance(image, np.ndarray) else str(image)
+            name = "array" if isinstance(image, np.ndarray) else "bytes" if _is_data(image) else str(image)
             try:
-                arr = image if isinstance(image, np.ndarray) else load_image(image).image
+                arr = image if isinstance(image, np.ndarray) else _load(image).image
             except ImageReadError as exc:
                 warnings.append(f"{UNREADABLE_PREFIX}{name}: {exc}")
                 continue
