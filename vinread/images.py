@@ -95,9 +95,9 @@ def iter_inputs(args: Iterable) -> Iterator[Input]:
     """Expand command-line paths lazily: files as given, directories' image files sorted.
 
     :data:`STDIN` (``-``) is the image piped into standard input. Hidden files, sub-folders
-    and files without an image suffix inside a directory are skipped; a missing path, an unlistable or empty directory
-    yields an :class:`Input` carrying its error. Only names are listed here:
-    no image is opened until the consumer reads it.
+    and files without an image suffix inside a directory are skipped; a missing path, an
+    unlistable or empty directory yields an :class:`Input` carrying its error. Only names are
+    listed here: no image is opened until the consumer reads it.
     """
     for arg in args:
         arg = os.fspath(arg)

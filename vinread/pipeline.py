@@ -39,6 +39,8 @@ def _load(image, flags: int = cv2.IMREAD_COLOR, max_side: int | None = MAX_SIDE)
     if isinstance(image, (bytes, bytearray, memoryview)):
         return decode_image(bytes(image), flags, max_side)
     return load_image(image, flags, max_side)
+
+
 UNREADABLE_PREFIX = "unreadable: "
 """How :meth:`Reader.read_consensus` names a photo it could not read in its warnings."""
 ALTERNATIVES = 3
