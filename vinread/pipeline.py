@@ -28,15 +28,19 @@ ImageLike = Union[str, os.PathLike, np.ndarray, bytes]
 """A path (``-``: standard input), an image array (BGR or gray), or an encoded file's bytes."""
 
 
+_ENCODED = (bytes, bytearray, memoryview)
+"""The types of an image file's bytes passed in memory."""
+
+
 def _is_data(image) -> bool:
     """An in-memory image (array or encoded bytes): it has no file name."""
-    return isinstance(image, (np.ndarray, bytes, bytearray, memoryview))
+    return isinstance(image, (np.ndarray, *_ENCODED))
 
 
 def _load(image, flags: int = cv2.IMREAD_COLOR, max_side: int | None = MAX_SIDE) -> LoadedImage:
     """A path's or encoded bytes' image (:func:`vinread.images.load_image`), its long side
     reduced to ``max_side`` (``None``: full size)."""
-    if isinstance(image, (bytes, bytearray, memoryview)):
+    if isinstance(image, _ENCODED):
         return decode_image(bytes(image), flags, max_side)
     return load_image(image, flags, max_side)
 

@@ -726,11 +726,8 @@ def _strip_affine(cx, cy, ang, length, height, scale_to_orig, pad_w, strip_h):
 
 
 def _warp(gray: np.ndarray, M: np.ndarray, W: int, S: int) -> np.ndarray:
-    """The (S, W) upright strip of ``gray`` under the strip-to-image map ``M``, sharpened when
-    the photo is out of focus (:func:`sharpen_blurred`)."""
-    strip = cv2.warpAffine(gray, M, (W, S), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_REPLICATE)
-    return sharpen_blurred(strip)
+    return cv2.warpAffine(gray, M, (W, S), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE)
 
 
 BLURRED = 2.5
@@ -1033,7 +1030,7 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     M, W = _strip_affine(raw.cx, raw.cy, raw.angle, raw.length, raw.height, scale, pad, S1)
     if W < 4 * STRIP_H or W > 200 * STRIP_H:
         return None
-    strip = _warp(gray, M, W, S1)
+    strip = sharpen_blurred(_warp(gray, M, W, S1))        # out of focus: sharpened
     ink, pol = _strip_ink(strip, raw.polarity, raw.source)
     ink &= inside_image(gray.shape, M, W, S1)
     band = _band(ink, pad // 2, W - pad // 2)
@@ -1056,7 +1053,7 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
     M, W = _strip_affine(cx, cy, raw.angle, raw.length, height, scale, ext, S)
     if W < 4 * STRIP_H:
         return None
-    strip = _warp(gray, M, W, S)
+    strip = sharpen_blurred(_warp(gray, M, W, S))
     ink, pol2 = _strip_ink(strip, raw.polarity, raw.source)
     inside = inside_image(gray.shape, M, W, S)
     ink &= inside
