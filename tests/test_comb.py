@@ -193,3 +193,26 @@ def test_a_row_whose_boxes_narrow_is_followed_past_a_stroke_beside_a_side():
     cells, missing = rows[0]
     assert not missing.any()
     assert np.allclose(cells[:, 0], edges[:-1] + 3, atol=1) and np.allclose(cells[:, 1], edges[1:] - 3, atol=1)
+
+
+def test_a_row_whose_sides_are_found_a_few_columns_off_keeps_its_pitch():
+    """The column runs of a generated low-resolution form (17 boxes, a pitch of about 41):
+    sides widened by the strokes touching them pull the pitch of the last boxes off, and a
+    stroke beside a side sits nearer where they say the side is. A line fitted through the
+    last sides still follows the row to its end; the last boxes' pitch alone drifts onto the
+    strokes and loses the row two sides before its end."""
+    from vinread.comb import _regular_rows
+
+    sides = [(1191, 1196), (1235, 1240), (1251, 1258), (1276, 1279), (1287, 1294), (1297, 1297),
+             (1304, 1310), (1317, 1321), (1337, 1336), (1339, 1338), (1341, 1340), (1343, 1342),
+             (1356, 1360), (1381, 1380), (1398, 1402), (1425, 1424), (1427, 1426), (1429, 1428),
+             (1438, 1441), (1450, 1456), (1480, 1486), (1507, 1506), (1509, 1508), (1518, 1522),
+             (1531, 1530), (1533, 1532), (1559, 1563), (1576, 1576), (1579, 1578), (1585, 1588),
+             (1600, 1604), (1623, 1622), (1641, 1646), (1675, 1674), (1683, 1687), (1709, 1708),
+             (1711, 1710), (1713, 1712), (1715, 1714), (1724, 1728), (1737, 1736), (1739, 1740),
+             (1749, 1748), (1751, 1750), (1767, 1775), (1791, 1792), (1795, 1794), (1808, 1810),
+             (1813, 1816), (1819, 1818), (1849, 1853), (1861, 1865), (1879, 1882), (1885, 1884),
+             (1890, 1893), (1931, 1935), (2006, 2010)]
+    rows = list(_regular_rows(sides, 17, min_pitch=13.5))
+    assert any(cells[0, 0] == 1240 and cells[-1, 1] == 1931 and not missing.any()
+               for cells, missing in rows), [(c[0, 0], c[-1, 1]) for c, _ in rows]

@@ -57,9 +57,13 @@ MAX_MISSING = 2
 """Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
 pitch says, never two in a row nor among the first two."""
 PITCH_MEMORY = 4
-"""Boxes whose mean width, with the last one's, predicts where the next side is: few enough
-to follow a row that perspective narrows box by box (a fifth over 17 boxes), enough to pass
-over one box drawn a little off."""
+"""Boxes whose mean width, with the last one's, predicts where the next side is (:func:`_recent_pitch`)."""
+LOST_NEAR_END = 4
+"""A row whose sides were followed to within this many of its end before the track was lost
+is followed again from a line fitted through its last sides (:func:`_fitted_pitch`)."""
+FIT_SIDES = 8
+"""Sides of a row a line is fitted through to predict the next (:func:`_fitted_pitch`): enough
+to outweigh one found a little off, few enough to follow a row that perspective narrows."""
 WIDER = 30.0
 """Columns added before the line's first and after its last piece, in glyph heights."""
 SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
@@ -185,6 +189,26 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
 
 
+def _recent_pitch(at: list[float]) -> tuple[float, float]:
+    """Where a row's next side is expected and the pitch there, from the places ``at`` of its
+    sides so far: the mean pitch of its last :data:`PITCH_MEMORY` boxes averaged with its last
+    box's (quick to follow a row that perspective narrows box by box)."""
+    recent = at[-min(len(at), PITCH_MEMORY + 1):]
+    pitch = 0.5 * ((recent[-1] - recent[0]) / (len(recent) - 1) + (at[-1] - at[-2]))
+    return at[-1] + pitch, pitch
+
+
+def _fitted_pitch(at: list[float]) -> tuple[float, float]:
+    """Where a row's next side is expected and the pitch there: a least-squares line through
+    the places ``at`` of its last :data:`FIT_SIDES` sides, each weighing the same (a side found
+    a few columns off does not throw the row off its pitch)."""
+    xs = at[-FIT_SIDES:]
+    m = len(xs)
+    mean_k, mean_x = (m - 1) / 2, sum(xs) / m
+    slope = sum((k - mean_k) * (x - mean_x) for k, x in enumerate(xs)) / (m * (m * m - 1) / 12)
+    return mean_x + slope * (m - mean_k), slope
+
+
 def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, min_pitch: float = 0.0,
                   max_missing: int = MAX_MISSING, end: float = np.inf):
     """Rows of ``n`` boxes among column runs: ``n + 1`` sides at an even pitch (runs between
@@ -193,9 +217,12 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
     past it, otherwise a row of ``n - 1`` boxes would pass). Yields ``(cells (n, 2) inner
     columns, missing (n + 1,) bool)``.
 
-    The pitch followed is the mean of the row's last :data:`PITCH_MEMORY` boxes and of its
-    last one, so a row foreshortened by perspective stays on track. Rows whose first box is
-    narrower than ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
+    Each next side is looked for where the sides found so far say, in two ways: from the
+    last few boxes (:func:`_recent_pitch`, quick to follow a row foreshortened by
+    perspective) and, where that loses its track within :data:`LOST_NEAR_END` sides of the
+    row's end, again from a line fitted through its last sides (:func:`_fitted_pitch`, steady
+    where one side is found a few columns off). Rows whose first box is narrower than
+    ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
     boxes brings hundreds), so each step finds the run nearest its expected place by
     bisection, and a first pitch too long for ``n`` boxes to fit (the running pitch
     shrinks by under half over a row) ends the scan.
@@ -211,6 +238,25 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
             return S - 1
         return k - 1 if x - centres[k - 1] <= centres[k] - x else k
 
+    def follow(i: int, j: int, predict) -> tuple[list[int | None], list[float]]:
+        at = [centres[i], centres[j]]
+        chosen: list[int | None] = [i, j]
+        last = j
+        while len(chosen) < n + 1:
+            want, pitch = predict(at)
+            k = nearest(want)
+            if abs(centres[k] - want) <= tolerance * pitch and k > last:
+                chosen.append(k)
+                at.append(centres[k])
+                last = k
+            elif chosen[-1] is not None and chosen.count(None) < max_missing and \
+                    (len(chosen) < n or want >= end - 0.15 * pitch):
+                chosen.append(None)
+                at.append(want)
+            else:
+                break
+        return chosen, at
+
     for i in range(S - n + max_missing):
         longest = 2.0 * (centres[-1] - centres[i]) / (n - max_missing)
         for j in range(i + 1, S):
@@ -219,29 +265,15 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
                 continue
             if pitch > longest:
                 break
-            at = [centres[i], centres[j]]
-            chosen: list[int | None] = [i, j]
-            last = j
-            while len(chosen) < n + 1:
-                want = at[-1] + pitch
-                k = nearest(want)
-                if abs(centres[k] - want) <= tolerance * pitch and k > last:
-                    chosen.append(k)
-                    at.append(centres[k])
-                    last = k
-                elif chosen[-1] is not None and chosen.count(None) < max_missing and \
-                        (len(chosen) < n or want >= end - 0.15 * pitch):
-                    chosen.append(None)
-                    at.append(want)
-                else:
-                    break
-                recent = at[-min(len(at), PITCH_MEMORY + 1):]
-                pitch = 0.5 * ((recent[-1] - recent[0]) / (len(recent) - 1) + (at[-1] - at[-2]))
-            if len(chosen) == n + 1:
-                edges = [sides[k] if k is not None else (int(round(x)), int(round(x)))
-                         for k, x in zip(chosen, at)]
-                yield (np.array([(edges[m][1], edges[m + 1][0]) for m in range(n)], np.int64),
-                       np.array([k is None for k in chosen]))
+            for predict in (_recent_pitch, _fitted_pitch):
+                chosen, at = follow(i, j, predict)
+                if len(chosen) == n + 1:
+                    edges = [sides[k] if k is not None else (int(round(x)), int(round(x)))
+                             for k, x in zip(chosen, at)]
+                    yield (np.array([(edges[m][1], edges[m + 1][0]) for m in range(n)], np.int64),
+                           np.array([k is None for k in chosen]))
+                if len(chosen) == n + 1 or len(chosen) < n + 1 - LOST_NEAR_END:
+                    break       # a row lost near its end is followed again
 
 
 def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
