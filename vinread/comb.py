@@ -189,23 +189,33 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
 
 
-def _recent_pitch(at: list[float]) -> tuple[float, float]:
-    """Where a row's next side is expected and the pitch there, from the places ``at`` of its
-    sides so far: the mean pitch of its last :data:`PITCH_MEMORY` boxes averaged with its last
-    box's (quick to follow a row that perspective narrows box by box)."""
-    recent = at[-min(len(at), PITCH_MEMORY + 1):]
-    pitch = 0.5 * ((recent[-1] - recent[0]) / (len(recent) - 1) + (at[-1] - at[-2]))
-    return at[-1] + pitch, pitch
+def _recent_pitch(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the next side of each of J rows is expected and the pitch there, from the places
+    ``at`` (J, s) of their first ``s`` sides: the mean pitch of the last :data:`PITCH_MEMORY`
+    boxes averaged with the last box's (quick to follow a row that perspective narrows box by
+    box). Returns two (J,) arrays."""
+    recent = at[:, -min(at.shape[1], PITCH_MEMORY + 1):]
+    pitch = 0.5 * ((recent[:, -1] - recent[:, 0]) / (recent.shape[1] - 1) + (at[:, -1] - at[:, -2]))
+    return at[:, -1] + pitch, pitch
 
 
-def _fitted_pitch(at: list[float]) -> tuple[float, float]:
-    """Where a row's next side is expected and the pitch there: a least-squares line through
-    the places ``at`` of its last :data:`FIT_SIDES` sides, each weighing the same (a side found
-    a few columns off does not throw the row off its pitch)."""
-    xs = at[-FIT_SIDES:]
-    m = len(xs)
-    mean_k, mean_x = (m - 1) / 2, sum(xs) / m
-    slope = sum((k - mean_k) * (x - mean_x) for k, x in enumerate(xs)) / (m * (m * m - 1) / 12)
+def _fitted_pitch(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where the next side of each of J rows is expected and the pitch there, from the places
+    ``at`` (J, s) of their first ``s`` sides: a least-squares line through the last
+    :data:`FIT_SIDES` of them, each weighing the same (a side found a few columns off does not
+    throw the row off its pitch). Returns two (J,) arrays."""
+    xs = at[:, -FIT_SIDES:]
+    m = xs.shape[1]
+    mean_k = (m - 1) / 2
+    # running sums over the sides in order: a row's prediction does not depend on the others
+    total = np.zeros(len(xs))
+    for c in range(m):
+        total = total + xs[:, c]
+    mean_x = total / m
+    moment = np.zeros(len(xs))
+    for c in range(m):
+        moment = moment + (c - mean_k) * (xs[:, c] - mean_x)
+    slope = moment / (m * (m * m - 1) / 12)
     return mean_x + slope * (m - mean_k), slope
 
 
@@ -223,57 +233,74 @@ def _regular_rows(sides: list[tuple[int, int]], n: int, tolerance: float = 0.2, 
     row's end, again from a line fitted through its last sides (:func:`_fitted_pitch`, steady
     where one side is found a few columns off). Rows whose first box is narrower than
     ``min_pitch`` are not tried. The search is quadratic in the runs (a barcode beside the
-    boxes brings hundreds), so each step finds the run nearest its expected place by
-    bisection, and a first pitch too long for ``n`` boxes to fit (the running pitch
-    shrinks by under half over a row) ends the scan.
+    boxes brings hundreds), so all rows are followed at once (:func:`_follow_rows`), each
+    step finds the run nearest its expected place by bisection, and a first pitch too long
+    for ``n`` boxes to fit (the running pitch shrinks by under half over a row) ends the scan.
     """
-    centres = [(a + z) / 2 for a, z in sides]
+    centres = np.array([(a + z) / 2 for a, z in sides], np.float64)
     S = len(centres)
+    # every row's first two sides (i, j), in the order they are tried: for each i, the j
+    # whose pitch is positive and at least min_pitch, up to the first too long for the row
+    firsts = max(0, S - n + max_missing)
+    if firsts == 0:
+        return
+    longest = 2.0 * (centres[-1] - centres[:firsts]) / (n - max_missing)
+    pitch = centres[None, :] - centres[:firsts, None]
+    later = np.arange(S)[None, :] > np.arange(firsts)[:, None]
+    skipped = ~later | (pitch <= 0) | (pitch < min_pitch)
+    too_long = ~skipped & (pitch > longest[:, None])
+    starts = np.argwhere(~skipped & (np.cumsum(too_long, axis=1) == 0))      # row-major: by i, then j
+    if len(starts) == 0:
+        return
+    chosen, at, length = _follow_rows(centres, starts, n, tolerance, max_missing, end, _recent_pitch)
+    # rows lost within LOST_NEAR_END sides of their end are followed again from a fitted line
+    lost = np.nonzero((length < n + 1) & (length >= n + 1 - LOST_NEAR_END))[0]
+    if len(lost):
+        again = _follow_rows(centres, starts[lost], n, tolerance, max_missing, end, _fitted_pitch)
+        done = again[2] == n + 1
+        chosen[lost[done]], at[lost[done]], length[lost[done]] = again[0][done], again[1][done], n + 1
+    for p in np.nonzero(length == n + 1)[0]:
+        ks, xs = chosen[p].tolist(), at[p].tolist()
+        edges = [sides[k] if k >= 0 else (int(round(x)), int(round(x))) for k, x in zip(ks, xs)]
+        yield (np.array([(edges[m][1], edges[m + 1][0]) for m in range(n)], np.int64),
+               np.array([k < 0 for k in ks]))
 
-    def nearest(x: float) -> int:
-        k = bisect.bisect_left(centres, x)
-        if k == 0:
-            return 0
-        if k == S:
-            return S - 1
-        return k - 1 if x - centres[k - 1] <= centres[k] - x else k
 
-    def follow(i: int, j: int, predict) -> tuple[list[int | None], list[float]]:
-        at = [centres[i], centres[j]]
-        chosen: list[int | None] = [i, j]
-        last = j
-        while len(chosen) < n + 1:
-            want, pitch = predict(at)
-            k = nearest(want)
-            if abs(centres[k] - want) <= tolerance * pitch and k > last:
-                chosen.append(k)
-                at.append(centres[k])
-                last = k
-            elif chosen[-1] is not None and chosen.count(None) < max_missing and \
-                    (len(chosen) < n or want >= end - 0.15 * pitch):
-                chosen.append(None)
-                at.append(want)
-            else:
-                break
-        return chosen, at
-
-    for i in range(S - n + max_missing):
-        longest = 2.0 * (centres[-1] - centres[i]) / (n - max_missing)
-        for j in range(i + 1, S):
-            pitch = centres[j] - centres[i]
-            if pitch <= 0 or pitch < min_pitch:
-                continue
-            if pitch > longest:
-                break
-            for predict in (_recent_pitch, _fitted_pitch):
-                chosen, at = follow(i, j, predict)
-                if len(chosen) == n + 1:
-                    edges = [sides[k] if k is not None else (int(round(x)), int(round(x)))
-                             for k, x in zip(chosen, at)]
-                    yield (np.array([(edges[m][1], edges[m + 1][0]) for m in range(n)], np.int64),
-                           np.array([k is None for k in chosen]))
-                if len(chosen) == n + 1 or len(chosen) < n + 1 - LOST_NEAR_END:
-                    break       # a row lost near its end is followed again
+def _follow_rows(centres: np.ndarray, starts: np.ndarray, n: int, tolerance: float, max_missing: int,
+                 end: float, predict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Follow J rows of sides at once from their first two (``starts`` (J, 2) indices into the
+    sorted side ``centres``) with ``predict`` (:func:`_recent_pitch` or :func:`_fitted_pitch`),
+    as :func:`_regular_rows` says: each next side is the run nearest where the pitch puts it,
+    within ``tolerance`` x the pitch, or is put there, missing. Returns (chosen (J, n + 1) side indices, -1 where missing, at (J,
+    n + 1) their places, length (J,) how many sides each row reached before it was lost)."""
+    J, S = len(starts), len(centres)
+    chosen = np.full((J, n + 1), -1, np.int64)
+    at = np.zeros((J, n + 1), np.float64)
+    chosen[:, :2] = starts
+    at[:, :2] = centres[starts]
+    length = np.full(J, 2, np.int64)
+    missing = np.zeros(J, np.int64)
+    last = starts[:, 1].copy()              # each row's last side found
+    alive = np.arange(J)
+    for s in range(2, n + 1):
+        if len(alive) == 0:
+            break
+        want, pitch = predict(at[alive, :s])
+        k = np.searchsorted(centres, want, side="left")
+        before, after = np.maximum(k - 1, 0), np.minimum(k, S - 1)
+        # the nearest side (the one before on a tie)
+        k = np.where((k > 0) & ((k == S) | (want - centres[before] <= centres[after] - want)), before, after)
+        found = (np.abs(centres[k] - want) <= tolerance * pitch) & (k > last[alive])
+        put = ~found & (chosen[alive, s - 1] >= 0) & (missing[alive] < max_missing) & \
+            ((s < n) | (want >= end - 0.15 * pitch))
+        chosen[alive[found], s] = k[found]
+        last[alive[found]] = k[found]
+        at[alive[found], s] = centres[k[found]]
+        at[alive[put], s] = want[put]
+        missing[alive[put]] += 1
+        alive = alive[found | put]
+        length[alive] = s + 1
+    return chosen, at, length
 
 
 def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
