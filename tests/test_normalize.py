@@ -141,3 +141,20 @@ def test_stretch_contrast_bounds_the_gain():
     assert np.ptp(out) <= np.ptp(flat) / MIN_SPREAD + 1e-6 and np.ptp(out) < 0.5
     with pytest.raises(BlankGlyphError):
         normalize_glyph(flat)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8, np.float64])
+def test_order_statistics_are_numpys_to_the_bit(dtype):
+    """The glyph statistics come from one partition, not numpy's calls, with the same values
+    and types: percentiles of a number and of a tuple, and medians of odd and even counts."""
+    from vinread.normalize import order_statistics
+
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 3, 10, 99, 100, 2400):
+        v = rng.random((n, 1)) * (255 if dtype == np.uint8 else 1)
+        v = (np.round(v * 8) / 8).astype(dtype)          # ties in the order
+        lo, hi, middle = order_statistics(v, (1, 99), median=True)
+        assert (lo, hi, middle) == (np.percentile(v, 1), np.percentile(v, 99), np.median(v))
+        assert type(lo) is type(np.percentile(v, 1)) and type(middle) is type(np.median(v))
+        pair = order_statistics(v, ((0.5, 99.5),))[0]
+        assert np.array_equal(pair, np.percentile(v, (0.5, 99.5))) and pair.dtype == np.percentile(v, (0.5, 99.5)).dtype

@@ -6,6 +6,8 @@ side fitted to 20 px and centred by centre of mass (the MNIST/EMNIST rule).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -64,6 +66,43 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(f, dtype=np.float32)
 
 
+def order_statistics(values: np.ndarray, percents: Sequence = (), median: bool = False) -> list:
+    """``np.percentile(values, q)`` for each ``q`` of ``percents`` (a number or a tuple of
+    numbers, as numpy takes it), then ``np.median(values)`` when ``median`` is set.
+
+    The very same numbers, bit for bit (numpy's linear interpolation, its promotion of a
+    number ``q`` and of a tuple, the mean of the two middle values), from one partition of one
+    copy instead of one per call: a photo's glyphs are normalised by the thousand, and numpy's
+    overhead per call was most of what their statistics cost.
+    """
+    flat = np.array(values).ravel()
+    n = flat.size
+    plans = []
+    kth: set[int] = set()
+    for q in percents:
+        virtual = (n - 1) * np.true_divide(q, 100)
+        above, below = virtual >= n - 1, virtual < 0
+        before = np.where(above, -1, np.where(below, 0, np.floor(virtual))).astype(np.intp)
+        after = np.where(above, -1, np.where(below, 0, np.floor(virtual) + 1)).astype(np.intp)
+        kth.update((before % n).ravel().tolist() + (after % n).ravel().tolist())
+        plans.append((type(q) in (int, float), virtual, before, after))
+    if median:
+        kth.update({n // 2 - 1, n // 2} if n % 2 == 0 else {n // 2})
+    flat.partition(sorted(kth))
+    out = []
+    for weak, virtual, before, after in plans:
+        a, b = flat[before], flat[after]
+        gamma = np.asanyarray(virtual - before, dtype=virtual.dtype)
+        t = float(gamma) if weak else gamma
+        diff = b - a
+        value = np.asarray(np.add(a, diff * t))
+        np.subtract(b, diff * (1 - t), out=value, where=t >= 0.5, casting="unsafe", dtype=value.dtype)
+        out.append(value[()] if value.ndim == 0 else value)
+    if median:
+        out.append(np.mean(flat[n // 2 - 1:n // 2 + 1] if n % 2 == 0 else flat[n // 2:n // 2 + 1]))
+    return out
+
+
 def ink_is_dark(gray: np.ndarray) -> bool:
     """True when the ink is darker than the background (black on white).
 
@@ -71,8 +110,8 @@ def ink_is_dark(gray: np.ndarray) -> bool:
     character image), so it is compared with the middle of the range. Unlike a
     border-only test this is not fooled by thin frames of either colour.
     """
-    lo, hi = float(np.percentile(gray, 1)), float(np.percentile(gray, 99))
-    return float(np.median(gray)) > (lo + hi) / 2.0
+    lo, hi, middle = order_statistics(gray, (1, 99), median=True)
+    return float(middle) > (float(lo) + float(hi)) / 2.0
 
 
 CONTRAST_PERCENTILES = (0.5, 99.5)
@@ -98,7 +137,7 @@ def stretch_contrast(gray: np.ndarray, percentiles: tuple[float, float] = CONTRA
     -------
     (H, W) float32 array in [0, 1], and the factor grey-level differences were multiplied by.
     """
-    lo, hi = np.percentile(gray, percentiles)
+    lo, hi = order_statistics(gray, (percentiles,))[0]
     gain = 1.0 / max(float(hi - lo), min_spread)
     return np.clip((gray - lo) * gain, 0.0, 1.0).astype(np.float32), gain
 
@@ -142,7 +181,7 @@ def to_white_on_black(gray: np.ndarray, polarity: str = "auto", min_ink: float =
         raise ValueError(f"polarity must be auto, dark or light, not {polarity!r}")
     dark = ink_is_dark(gray) if polarity == "auto" else polarity == "dark"
     ink = flatten_background(1.0 - gray if dark else gray)
-    background = float(np.median(ink))
+    background = float(order_statistics(ink, median=True)[0])
     ink = np.clip(ink - background, 0.0, None)
     top = float(ink.max())
     if top < min_ink:
