@@ -16,7 +16,6 @@ Usage::
 """
 from __future__ import annotations
 
-import bisect
 from dataclasses import dataclass
 
 import cv2
@@ -57,7 +56,9 @@ MAX_MISSING = 2
 """Box sides a row may lack (glare, a fold, the photo's edge): each is put where the
 pitch says, never two in a row nor among the first two."""
 PITCH_MEMORY = 4
-"""Boxes whose mean width, with the last one's, predicts where the next side is (:func:`_recent_pitch`)."""
+"""Boxes whose mean width, with the last one's, predicts where the next side is
+(:func:`_recent_pitch`): few enough to follow a row that perspective narrows box by box (a
+fifth over 17 boxes), enough to pass over one box drawn a little off."""
 LOST_NEAR_END = 4
 """A row whose sides were followed to within this many of its end before the track was lost
 is followed again from a line fitted through its last sides (:func:`_fitted_pitch`)."""
@@ -271,8 +272,9 @@ def _follow_rows(centres: np.ndarray, starts: np.ndarray, n: int, tolerance: flo
     """Follow J rows of sides at once from their first two (``starts`` (J, 2) indices into the
     sorted side ``centres``) with ``predict`` (:func:`_recent_pitch` or :func:`_fitted_pitch`),
     as :func:`_regular_rows` says: each next side is the run nearest where the pitch puts it,
-    within ``tolerance`` x the pitch, or is put there, missing. Returns (chosen (J, n + 1) side indices, -1 where missing, at (J,
-    n + 1) their places, length (J,) how many sides each row reached before it was lost)."""
+    within ``tolerance`` x the pitch, or is put there, missing. Returns (chosen (J, n + 1)
+    side indices, -1 where missing; at (J, n + 1) their places; length (J,) how many sides
+    each row reached before it was lost)."""
     J, S = len(starts), len(centres)
     chosen = np.full((J, n + 1), -1, np.int64)
     at = np.zeros((J, n + 1), np.float64)
