@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from vinread.alphabet import ALPHABET
-from vinread.grid import fit_grid, regular_recut
+from vinread.grid import fit_cells, fit_grid, regular_recut
 from vinread.segment import STRIP_H, Hypothesis, Line
 
 PITCH, INK, X0 = 30, 22, 20
@@ -57,6 +57,24 @@ def test_fit_grid_ignores_misplaced_centres():
     assert inliers.tolist() == [i not in (4, 5, 11) for i in range(17)]
 
 
+def test_fit_cells_after_a_stray_glyph_and_a_merged_pair():
+    """A stray piece read before glyph 0 and glyphs 6 and 7 read as one: every index from
+    there on is off by one, but each centre still finds its own cell."""
+    truth = 12.0 + 31.0 * np.arange(17)
+    centres = np.concatenate([[truth[0] - 31.0], truth[:6], [(truth[6] + truth[7]) / 2], truth[8:]])
+    offset, pitch, inliers = fit_grid(centres)
+    assert inliers.mean() < 0.7                 # no one grid explains the indices
+    offset, pitch, cells, inliers = fit_cells(centres)
+    assert pitch == pytest.approx(31.0, abs=0.01) and offset == pytest.approx(truth[0] - 31.0, abs=0.1)
+    assert cells.tolist() == list(range(7)) + [cells[7]] + list(range(9, 18))
+    assert inliers.tolist() == [k != 7 for k in range(17)]
+
+
+def test_fit_cells_of_too_few_or_unordered_centres():
+    assert fit_cells(np.array([5.0, 9.0]))[1] == 0.0
+    assert fit_cells(np.array([50.0, 40.0, 30.0, 20.0]))[1] == 0.0
+
+
 def test_recut_puts_each_glyph_in_its_cell():
     """The decoder took the split glyph's left half for glyph 4 and its right half with the next
     glyph's left half for glyph 5 (centres off the grid there): the re-cut reads whole glyphs."""
@@ -107,6 +125,21 @@ def test_recut_trades_a_skipped_glyph_for_a_delimiter():
     spans = np.vstack([truth[1:], [star]])
     recut = regular_recut(line, hypothesis(spans), width_scorer)
     assert recut is not None and np.array_equal(recut.spans, truth)
+
+
+def test_recut_after_a_merged_pair_and_a_trailing_delimiter():
+    """The decoder took glyphs 6 and 7 as one wide glyph and made up the count with a
+    trailing ``*``: the glyphs after the merge are one cell off their index, yet the re-cut
+    finds the grid and reads the 17 glyphs."""
+    line, truth = grid_line()
+    star = (X0 + 17 * PITCH + 6, X0 + 17 * PITCH + 16)
+    line.pieces = np.vstack([line.pieces, [star]])
+    line.strip = np.pad(line.strip, ((0, 0), (0, PITCH)), constant_values=200)
+    line.strip[30:50, star[0]:star[1]] = 40
+    spans = np.vstack([truth[:6], [(truth[6, 0], truth[7, 1])], truth[8:], [star]])
+    recut = regular_recut(line, hypothesis(spans), width_scorer)
+    assert recut is not None and np.array_equal(recut.spans, truth)
+    assert recut.text == "A" * 17
 
 
 def test_wide_glyph_means_proportional_print():

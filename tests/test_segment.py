@@ -680,3 +680,46 @@ def test_pairs_within_finds_exactly_the_close_pairs(seed):
     assert sorted(zip(a.tolist(), b.tolist())) == sorted(map(tuple, want.tolist()))
     a, b = _pairs_within(pts, 5.0)                                 # one radius for all
     assert len(a) == int(((d2 <= 25.0) & ~np.eye(n, dtype=bool)).sum())
+
+
+def _fragmented_line(seed=0):
+    """A VIN of glyphs whose edges come in short separate fragments (shallow engraving under
+    grain): gray, the glyph boxes and the glyph height."""
+    rng = np.random.default_rng(seed)
+    h, w = 560, 1000
+    layer = np.zeros((h, w), np.uint8)
+    boxes = draw_line(layer, VIN, 80, 300, 1.5, 48, 255, 3)
+    edges = cv2.morphologyEx(layer, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 100
+    # keep the edges only in scattered 5 x 5 tiles
+    tiles = rng.random((h // 5 + 1, w // 5 + 1)) < 0.6
+    edges &= np.kron(tiles, np.ones((5, 5), bool))[:h, :w]
+    img = np.full((h, w), 120, np.float32) + rng.normal(0, 4, (h, w)).astype(np.float32)
+    img[edges] += 45
+    return np.clip(img, 0, 255).astype(np.uint8), boxes
+
+
+def _covers(line, boxes) -> bool:
+    """Whether a line's pieces span the glyph boxes (within a glyph height either way)."""
+    b = np.array(boxes)
+    lb = line.boxes
+    gh = np.median(b[:, 3])
+    return (abs(lb[:, 0].min() - b[:, 0].min()) < gh and abs((lb[:, 0] + lb[:, 2]).max() - (b[:, 0] + b[:, 2]).max()) < gh
+            and abs(np.median(lb[:, 1] + lb[:, 3] / 2) - np.median(b[:, 1] + b[:, 3] / 2)) < gh / 2)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_glyphs_in_fragments_are_found_as_a_dense_band(seed):
+    """The band where the fragments' edges are dense is a line, at about the glyphs' height."""
+    img, boxes = _fragmented_line(seed)
+    lines = find_lines(img, passes=("dense",))
+    hits = [ln for ln in lines if _covers(ln, boxes)]
+    assert hits and hits[0].source == "dense"
+    assert hits[0].height == pytest.approx(np.median(np.array(boxes)[:, 3]), rel=0.3)
+    assert abs(hits[0].angle) < 2
+
+
+def test_no_dense_band_in_plain_grain():
+    """Grain dense everywhere makes no band denser than the rows around it."""
+    rng = np.random.default_rng(5)
+    img = np.clip(120 + rng.normal(0, 25, (500, 900)), 0, 255).astype(np.uint8)
+    assert find_lines(img, passes=("dense",)) == []

@@ -6,8 +6,9 @@ diagonals split into two glyphs and the next glyph's half taken for the
 rest, a dot-peen glyph's columns of dots taken for two), most of its
 glyph centres still sit on the line's true grid. :func:`regular_recut` fits
 that grid (centre = offset + i x pitch) robustly to the reading's centres
-and reads one glyph per grid cell, each made of the pieces whose centres
-fall in the cell. The result is one more hypothesis for the search to
+(:func:`fit_cells` when a stray piece or two glyphs read as one put the
+glyphs after it a cell off their index) and reads one glyph per grid cell,
+each made of the pieces whose centres fall in the cell. The result is one more hypothesis for the search to
 weigh against the others: on proportional print its crops cut glyphs and
 it loses.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .alphabet import ALPHABET
 from .segment import Hypothesis, Line, Scorer, glyph_log_scores
 
 MIN_INLIERS = 0.7
@@ -28,8 +30,12 @@ no re-cut."""
 SLIDE = 2
 """The re-cut's 17 cells may start up to this many cells before or after the reading's first."""
 MAX_MONO_WIDTH = 1.2
-"""A reading with a glyph wider than this many pitches is proportional print (a W or M
-wider than its neighbours' spacing): not re-cut."""
+"""A reading with a W or M wider than this many pitches is proportional print (a W or M wider
+than its neighbours' spacing): not re-cut."""
+MAX_SPAN_WIDTH = 1.4
+"""... or with any glyph on the grid wider than this many pitches (the span of a monospaced
+glyph runs up to about 1.3 pitches where a stroke of the next glyph or grain clings to it)."""
+WIDE_LETTERS = [ALPHABET.index(c) for c in "WM"]
 REACH = 0.6
 """A cell's glyph spans at most this many pitches either side of its grid point."""
 
@@ -62,6 +68,76 @@ def fit_grid(centres: np.ndarray, tol: float = INLIER_TOL, rounds: int = 3) -> t
     return float(offset), float(pitch), resid <= tol * abs(pitch)
 
 
+PITCH_SPAN = (0.8, 1.25)
+""":func:`fit_cells` tries pitches from these fractions of the median spacing of centres."""
+PITCH_STEPS = 41
+""":func:`fit_cells` tries this many pitches, evenly on a log scale, in :data:`PITCH_SPAN`."""
+
+
+def fit_cells(centres: np.ndarray, tol: float = INLIER_TOL, rounds: int = 3
+              ) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """Even grid ``offset + k x pitch`` through centres whose cells ``k`` are not known.
+
+    Unlike :func:`fit_grid`, centre ``i`` need not sit in cell ``i``: a stray piece read
+    as a glyph, two glyphs read as one or one read as two shift the cells of the rest,
+    and each centre takes its nearest cell. Each of :data:`PITCH_STEPS` pitches around
+    the median spacing gets the offset at the circular mean of the centres' phases; the
+    pitch that puts centres in the most distinct cells (within ``tol`` pitches) wins and
+    is refined by least squares on them.
+
+    Parameters
+    ----------
+    centres : (n,) float, glyph centres along the line, increasing.
+
+    Returns
+    -------
+    (offset, pitch, cells, inliers): cells is an (n,) int array of each centre's nearest
+    cell, inliers an (n,) bool array of the centres within ``tol`` pitches of it, at most
+    one per cell. Pitch 0 when the centres are too few or not increasing.
+    """
+    c = np.asarray(centres, np.float64)
+    n = len(c)
+    none = (0.0, 0.0, np.zeros(n, np.int64), np.zeros(n, bool))
+    if n < 3:
+        return none
+    spacing = float(np.median(np.diff(c)))
+    if spacing <= 0:
+        return none
+
+    def place(offset, pitch):
+        cells = np.round((c - offset) / pitch).astype(np.int64)
+        resid = np.abs(c - offset - pitch * cells)
+        ok = resid <= tol * pitch
+        # one centre per cell: the nearest to its grid point
+        order = np.lexsort((resid, cells))
+        first = np.ones(n, bool)
+        first[1:] = cells[order][1:] != cells[order][:-1]
+        keep = np.zeros(n, bool)
+        keep[order[first]] = True
+        return cells, ok & keep
+
+    best = None
+    for pitch in spacing * np.geomspace(*PITCH_SPAN, PITCH_STEPS):
+        phase = np.angle(np.exp(2j * np.pi * c / pitch).mean())
+        offset = phase / (2 * np.pi) * pitch
+        cells, inl = place(offset, pitch)
+        key = (int(inl.sum()), -abs(np.log(pitch / spacing)))
+        if best is None or key > best[0]:
+            best = (key, offset, pitch)
+    _, offset, pitch = best
+    cells, inl = place(offset, pitch)
+    for _ in range(rounds):
+        if len(np.unique(cells[inl])) < 2:
+            break
+        pitch, offset = np.polyfit(cells[inl].astype(np.float64), c[inl], 1)
+        if pitch <= 0:
+            return none
+        cells, inl = place(offset, pitch)
+    # cells counted from the first centre's
+    shift = int(cells[0])
+    return float(offset + shift * pitch), float(pitch), cells - shift, inl
+
+
 def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | None:
     """``hyp`` re-cut at the even pitch most of its glyphs sit on, or None.
 
@@ -71,8 +147,12 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     glyph-or-not score) are the re-cut reading, so a glyph the decoder skipped at one end
     and a ``*`` it took at the other are traded back.
 
-    None when the reading looks proportional (a glyph wider than :data:`MAX_MONO_WIDTH`
-    pitches, or fewer than :data:`MIN_INLIERS` of its centres on one grid), or when the
+    The grid is fitted with each centre in the cell of its index (:func:`fit_grid`) or,
+    when too few centres fit that way, in its nearest cell (:func:`fit_cells`).
+
+    None when the reading looks proportional (a W or M wider than :data:`MAX_MONO_WIDTH`
+    pitches, another glyph on the grid wider than :data:`MAX_SPAN_WIDTH`, or fewer than
+    :data:`MIN_INLIERS` of its centres on one grid), or when the
     best cells are the reading's own and it is already regular (every centre within
     :data:`ALIGNED` pitches of its grid point).
     """
@@ -82,12 +162,22 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
         return None
     centres = spans.mean(1)
     offset, pitch, inliers = fit_grid(centres)
-    if pitch <= 0 or inliers.mean() < MIN_INLIERS or np.ptp(spans, 1).max() > MAX_MONO_WIDTH * pitch:
+    own_cells = np.arange(n)
+    if pitch <= 0 or inliers.mean() < MIN_INLIERS:
+        # glyphs inserted, merged or split shift the cells of the rest: each centre its nearest
+        offset, pitch, own_cells, inliers = fit_cells(centres)
+    if pitch <= 0 or inliers.mean() < MIN_INLIERS:
+        return None
+    # a wide W or M is proportional print, and so is another wide glyph on the grid (one off
+    # it may be two glyphs taken as one)
+    widths = np.ptp(spans, 1)
+    wide_letter = np.isin(np.asarray(hyp.probs).argmax(1), WIDE_LETTERS)
+    if (widths > MAX_MONO_WIDTH * pitch)[wide_letter].any() or (widths > MAX_SPAN_WIDTH * pitch)[inliers].any():
         return None
     width = line.strip.shape[1]
     # the reading's own grid points and SLIDE more either way, those at least a quarter
     # pitch into the strip and not past its end
-    ks = np.arange(-SLIDE, n + SLIDE)
+    ks = np.arange(own_cells.min() - SLIDE, own_cells.max() + 1 + SLIDE)
     ks = ks[(offset + pitch * ks >= 0.25 * pitch) & (offset + pitch * ks <= width)]
     if len(ks) < n:
         return None
@@ -117,7 +207,8 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
         return None
     best = int(np.argmax(window))
     own = int(np.nonzero(ks == 0)[0][0]) if (ks == 0).any() else -1
-    if best == own and np.all(np.abs(centres - (offset + pitch * np.arange(n))) <= ALIGNED * pitch):
+    if (best == own and np.array_equal(own_cells, np.arange(n))
+            and np.all(np.abs(centres - (offset + pitch * own_cells)) <= ALIGNED * pitch)):
         return None
     sl = slice(best, best + n)
     return Hypothesis(

@@ -188,7 +188,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
     them (lines that cannot hold a VIN and sit in no row of boxes do not
     count): first the threshold pass's lines, then, only while none read
-    surely, the dot pass's (the fallback for dot-peen lost in grain). Rows of
+    surely, the dot pass's (the fallback for dot-peen lost in grain) and the
+    dense pass's (bands of dense edges: glyphs in fragments). Rows of
     17 boxes (a form's VIN field, :mod:`vinread.comb`) are looked for, and
     read box by box, around each line that did not read surely, after all the
     lines of a pass are decoded and only while no line read surely: the search
@@ -205,6 +206,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     sure_line = None                    # the first line read surely
     second_looks = SECOND_LOOKS
     decoded = 0                         # lines that count against ``max_lines``
+    rows_read: list = []                # the lines decoded
     index = 0                           # every line's place in reading order, both passes
 
     def add(hyps, line, i):
@@ -215,14 +217,17 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 found.append(Candidate(hyp.probs, hyp.glyphness, hyp.boxes, line.angle, score, i,
                                        hyp.crops, polarity=hyp.polarity))
 
-    def read_lines(ranked) -> bool:
-        """Decode a pass's lines; False once the line budget is spent."""
+    def read_lines(ranked, new_rows: bool = False) -> bool:
+        """Decode a pass's lines (with ``new_rows``, only those on no row decoded before);
+        False once the line budget is spent."""
         nonlocal sure_line, second_looks, decoded, index
         for line, pieces in ranked:
             i = index
             index += 1
             if decoded >= max_lines:
                 return False
+            if new_rows and any(_same_row(line, other) for other in rows_read):
+                continue
             # lines with no run of pieces that could hold a VIN (texture, a knurled or
             # perforated plate) do not use up the budget, unless they lie in a row of boxes
             decodable = pieces >= LENGTH
@@ -248,6 +253,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 unsure.append((i, line, decodable))
             if decodable:
                 decoded += 1
+                rows_read.append(line)
                 if line_angles is not None:
                     line_angles.append(line.angle)
             add(hyps, line, i)
@@ -282,10 +288,11 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             if is_sure(boxed.probs, boxed.glyphness, boxed.spans, height) and early_exit:
                 sure_line = line
 
-    for passes in (("threshold",), ("dots",)):
+    for passes in (("threshold",), ("dots",), ("dense",)):
         if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines):
             break
-        budget_left = read_lines(_ranked_lines(image, passes))
+        # bands of dense edges only where no binarisation found a line
+        budget_left = read_lines(_ranked_lines(image, passes), new_rows=passes == ("dense",))
         if sure_line is None:
             read_boxes()
         if not budget_left:

@@ -283,7 +283,7 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     decided later per line.
     """
     long = max(work.shape)
-    clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(work)
+    clahe = _clahe(work)
     out = []
     _, otsu = cv2.threshold(clahe, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     out.append(("otsu", "light", otsu))
@@ -297,15 +297,23 @@ def _binarisations(work: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
     # dots of a glyph into strokes (the dot-merged mask below needs clean dots).
     out += _local_contrast_masks("lowpass", cv2.GaussianBlur(clahe, (0, 0), max(1.5, long / 350)),
                                  block, 4.0)
-    # Engraved / stamped metal: each stroke is a light and a shadow edge.
+    out.append(("edge", "edge", _edge_mask(clahe)))
+    return out
+
+
+def _clahe(work: np.ndarray) -> np.ndarray:
+    return cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)).apply(work)
+
+
+def _edge_mask(clahe: np.ndarray) -> np.ndarray:
+    """Engraved / stamped metal, where each stroke is a light and a shadow edge: the CLAHE'd
+    working gray's strong morphological gradient, closed (uint8 0/255)."""
     k3 = cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))
     grad = cv2.morphologyEx(cv2.GaussianBlur(clahe, (3, 3), 0), cv2.MORPH_GRADIENT, k3)
     t, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     edge = ((grad > max(t, 24)) * 255).astype(np.uint8)
-    kc = max(3, _odd(long / 300))
-    edge = cv2.morphologyEx(edge, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kc, kc)))
-    out.append(("edge", "edge", edge))
-    return out
+    kc = max(3, _odd(max(clahe.shape) / 300))
+    return cv2.morphologyEx(edge, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kc, kc)))
 
 
 def blob_response(img: np.ndarray, sigma: float, polarity: str) -> np.ndarray:
@@ -412,6 +420,59 @@ def _blob_lines(mask: np.ndarray, polarity: str, source: str, hmin: float) -> li
         score = min(length / height, 17.0)
         out.append(_RawLine(ccx, ccy, ang, length, height, int(round(length / height)), polarity, source,
                             score, quad))
+    return out
+
+
+DENSE_STEP = 1.5
+""":func:`_dense_edge_lines` looks for lines of glyphs this many times taller than the last."""
+DENSE_CONTRAST = 0.18
+"""A glyph-high band's edge density exceeds the rows' above and below by this fraction."""
+DENSE_MIN = 0.2
+"""... and covers at least this fraction of the band."""
+DENSE_LENGTH = 6.0
+"""A band at least this many glyph heights long can be a line of 17 glyphs."""
+
+
+def _dense_edge_lines(edge: np.ndarray, hmin: float) -> list[_RawLine]:
+    """Text lines as bands of dense edges, for glyphs whose edges break into fragments no
+    chain of components follows (shallow engraving, dot-peen in grain, blur).
+
+    At glyph heights from ``1.2 x hmin`` up, :data:`DENSE_STEP` apart, the edge mask's
+    density over glyph-sized windows is compared with the density over the rows above and
+    below: a text line is a long run of windows denser than both (a textured surface is
+    dense everywhere, a scratch is thin). Each long band is a line of that glyph height
+    along its minimum-area rectangle; its pieces come from the strip's gradient, as an
+    edge line's do.
+
+    Parameters
+    ----------
+    edge : (H, W) uint8 0/255 edge mask at working size (:func:`_edge_mask`).
+    hmin : smallest glyph height, working pixels.
+    """
+    f = (edge > 0).astype(np.float32)
+    out = []
+    h = 1.2 * hmin
+    while h < min(edge.shape) / 6:
+        kh, kw = _odd(h), _odd(1.5 * h)
+        band = cv2.blur(f, (kw, kh))
+        context = (3 * cv2.blur(f, (kw, 3 * kh)) - band) / 2
+        dense = ((band - context > DENSE_CONTRAST) & (band > DENSE_MIN)).astype(np.uint8)
+        n, lab, stats, _ = cv2.connectedComponentsWithStats(dense, connectivity=8)
+        for i in np.nonzero((stats[:, 2] >= DENSE_LENGTH * h) & (stats[:, 3] <= 3 * h))[0]:
+            if i == 0:
+                continue
+            x, y, w, hh, _ = stats[i]
+            ys, xs = np.nonzero(lab[y:y + hh, x:x + w] == i)
+            (cx, cy), (rw, rh), deg = cv2.minAreaRect(np.stack([xs + x, ys + y], 1).astype(np.float32))
+            if rw < rh:
+                rw, deg = rh, deg + 90
+            ang = np.deg2rad((deg + 90) % 180 - 90)
+            if abs(ang) > np.deg2rad(30) or rw < DENSE_LENGTH * h:
+                continue
+            quad = _rect_quad(cx, cy, np.cos(ang), np.sin(ang), rw, h / 2)
+            out.append(_RawLine(float(cx), float(cy), float(ang), float(rw), float(h), int(rw / h),
+                                "edge", "dense", min(rw / h, 17.0), quad))
+        h *= DENSE_STEP
     return out
 
 
@@ -1096,10 +1157,11 @@ def _make_line(gray: np.ndarray, raw: _RawLine, scale: float) -> Line | None:
 # Public: find_lines
 # --------------------------------------------------------------------------- #
 
-PASSES = ("threshold", "dots")
+PASSES = ("threshold", "dots", "dense")
 """Binarisation passes of :func:`find_lines`: ``threshold`` (global, adaptive, low-pass and
-edge masks of both polarities) and ``dots`` (round-spot masks for dot-peen in grain, the
-fallback: its lines rank after the others)."""
+edge masks of both polarities), ``dots`` (round-spot masks for dot-peen in grain, the
+fallback: its lines rank after the others) and ``dense`` (bands of dense edges,
+:func:`_dense_edge_lines`: the last resort for glyphs that break into fragments)."""
 
 
 def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES,
@@ -1113,8 +1175,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     min_pieces : lines with fewer pieces cannot hold ``min_pieces`` glyphs and
         are dropped (use a small value to see every text line).
     max_lines : at most this many lines, best first.
-    passes : which of :data:`PASSES` to run (the search runs ``dots`` only when
-        the threshold lines gave no sure reading).
+    passes : which of :data:`PASSES` to run (the search runs ``dots``, then ``dense``,
+        only while the lines before gave no sure reading).
 
     Returns
     -------
@@ -1134,6 +1196,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     if "dots" in passes:
         for name, pol, mask in _dot_binarisations(work):
             raws += _blob_lines(mask, pol, name, hmin)
+    if "dense" in passes:
+        raws += _dense_edge_lines(_edge_mask(_clahe(work)), hmin)
     for name, pol, mask in (_binarisations(work) if "threshold" in passes else []):
         _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         found = [(name, stats[1:])]
@@ -1153,7 +1217,7 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
                 if asp > 5:
                     continue
                 raws.append(r)
-    raws.sort(key=lambda r: -r.score)
+    raws.sort(key=lambda r: (FALLBACKS.get(r.source, 0), -r.score))
     made: list[tuple[float, Line]] = []
     kept: list[_RawLine] = []
     for r in raws:
@@ -1167,9 +1231,12 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
         line = _make_line(gray, r, scale)
         if line is None or len(line.pieces) < min_pieces:
             continue
+        if r.source == "dense" and line.height * scale < hmin:
+            continue        # a band of texture whose ink is thinner than any glyph
         made.append((line.quality * min(r.score, 25.0), line))
-    # dot lines are the fallback for grain that hides the dots from the thresholds: last
-    made.sort(key=lambda t: (t[1].source == "dots", -t[0]))
+    # dot lines are the fallback for grain that hides the dots from the thresholds, dense
+    # bands the last resort: last
+    made.sort(key=lambda t: (FALLBACKS.get(t[1].source, 0), -t[0]))
     lines: list[Line] = []
     quads: list[tuple[str, str, np.ndarray]] = []
     for _, line in made:
@@ -1184,10 +1251,17 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     return lines
 
 
+FALLBACKS = {"dots": 1, "dense": 2}
+"""Sources of the fallback passes, in the order their lines rank after the others'."""
+EDGE_SOURCES = {"dense": "edge"}
+"""Sources whose lines are pieced like edge lines (from the strip's closed gradient)."""
+
+
 def _same_kind(a: str, b: str) -> bool:
     """Whether two lines' sources cut glyphs alike: lines found as dots are pieced from the
     dots, edge lines from the strip's closed gradient (which can bridge neighbouring glyphs), the
     others from the strip's own thresholds; a line only hides another of its kind."""
+    a, b = (EDGE_SOURCES.get(x, x) for x in (a, b))
     return all((a == k) == (b == k) for k in ("dots", "edge"))
 
 
@@ -1502,7 +1576,7 @@ def glyph_log_scores(probs: np.ndarray, glyph: np.ndarray, eps: float = 1e-6) ->
     return np.log(np.max(probs, axis=1) + eps) + np.log(glyph + eps)
 
 
-EITHER_SOURCES = ("edge",)
+EITHER_SOURCES = ("edge", "dense")
 """Lines whose glyphs are scored in both polarities (the scorer keeps each crop's better
 reading): a stamped groove's walls are one lit and one in shadow, so its ink is either."""
 
