@@ -89,6 +89,22 @@ def test_recut_puts_each_glyph_in_its_cell():
     assert len(recut.crops) == 17 and recut.boxes.shape == (17, 4)
 
 
+def test_recut_of_pieces_cut_across_the_glyphs():
+    """Grain ran the glyphs' columns together and the line was cut into even slivers that
+    straddle the glyphs' edges (a cell made of the pieces whose centres fall in it loses an
+    edge of its glyph): cells bounded by the empty columns between grid points hold whole
+    glyphs."""
+    line, truth = grid_line()
+    line.ink = line.strip < 128
+    width = line.strip.shape[1]
+    line.pieces = np.array([(x, min(x + 10, width)) for x in range(1, width - 2, 10)])
+    spans = truth + np.where(np.arange(17) % 2, 4, -4)[:, None]
+    recut = regular_recut(line, hypothesis(spans), width_scorer)
+    assert recut is not None and recut.text == "A" * 17
+    assert ((recut.spans[:, 0] <= truth[:, 0]) & (recut.spans[:, 1] >= truth[:, 1])).all()
+    assert (recut.spans[1:, 0] >= truth[:-1, 1]).all()
+
+
 def test_regular_reading_is_left_alone():
     line, truth = grid_line()
     assert regular_recut(line, hypothesis(truth), width_scorer) is None

@@ -8,7 +8,9 @@ glyph centres still sit on the line's true grid. :func:`regular_recut` fits
 that grid (centre = offset + i x pitch) robustly to the reading's centres
 (:func:`fit_cells` when a stray piece or two glyphs read as one put the
 glyphs after it a cell off their index) and reads one glyph per grid cell,
-each made of the pieces whose centres fall in the cell. The result is one more hypothesis for the search to
+each made of the pieces whose centres fall in the cell or bounded by the
+emptiest columns between grid points (where grain cut the pieces across
+the glyphs), whichever reads better. The result is one more hypothesis for the search to
 weigh against the others: on proportional print its crops cut glyphs and
 it loses.
 """
@@ -142,10 +144,11 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     """``hyp`` re-cut at the even pitch most of its glyphs sit on, or None.
 
     The grid is extended by up to :data:`SLIDE` cells either way, within the line, and
-    every cell is read (one batch to ``scorer``); of the ``n`` consecutive cells that
-    each hold a piece of ink, those that read best (log top probability plus log
-    glyph-or-not score) are the re-cut reading, so a glyph the decoder skipped at one end
-    and a ``*`` it took at the other are traded back.
+    cut into cells two ways (:func:`_piece_cells`, :func:`_gap_cells`); every cell is
+    read (one batch to ``scorer`` per way); of the ``n`` consecutive cells that each
+    hold ink, those that read best (log top probability plus log glyph-or-not score,
+    either way) are the re-cut reading, so a glyph the decoder skipped at one end and a
+    ``*`` it took at the other are traded back.
 
     The grid is fitted with each centre in the cell of its index (:func:`fit_grid`) or,
     when too few centres fit that way, in its nearest cell (:func:`fit_cells`).
@@ -182,6 +185,29 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     if len(ks) < n:
         return None
     grid = offset + pitch * ks
+    # two ways to cut the cells, each read in full: the pieces whose centres fall in a cell,
+    # and the emptiest columns between grid points (pieces cut at grain inside glyphs)
+    cuts = [_piece_cells(line, grid, pitch)] + ([_gap_cells(line, grid, pitch)] if line.ink is not None else [])
+    read = [_read_cells(line, cells, empty, hyp.polarity, scorer, n) for cells, empty in cuts]
+    read = [r for r in read if r is not None]
+    if not read:
+        return None
+    window, best, cells, crops, probs, glyph = max(read, key=lambda r: r[0])
+    own = int(np.nonzero(ks == 0)[0][0]) if (ks == 0).any() else -1
+    if (best == own and np.array_equal(own_cells, np.arange(n))
+            and np.all(np.abs(centres - (offset + pitch * own_cells)) <= ALIGNED * pitch)):
+        return None
+    sl = slice(best, best + n)
+    return Hypothesis(
+        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
+        crops=crops[sl], polarity=hyp.polarity, score=window, line_index=hyp.line_index,
+        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)
+
+
+def _piece_cells(line: Line, grid: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (K, 2) ``[x0, x1)`` made of the pieces whose centres fall within half a pitch of
+    each grid point (at most :data:`REACH` pitches from it), and which cells hold no piece."""
+    width = line.strip.shape[1]
     pieces = np.asarray(line.pieces, np.float64)
     mids = pieces.mean(1)
     cells = np.empty((len(grid), 2), np.int64)
@@ -195,8 +221,43 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
             empty[k] = True
         x0 = int(round(min(max(x0, g - REACH * pitch, 0), width - 1)))
         cells[k] = x0, max(x0 + 1, int(round(min(x1, g + REACH * pitch, width))))
+    return cells, empty
+
+
+GAP_SEARCH = 0.2
+""":func:`_gap_cells` looks for the emptiest column this many pitches either side of the
+point halfway between two grid points."""
+
+
+def _gap_cells(line: Line, grid: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cells (K, 2) ``[x0, x1)`` bounded by the columns of least ink (over the glyph band)
+    near each point halfway between grid points (the nearest of equal ones), and which
+    cells hold no ink."""
+    t, b = line.band
+    prof = np.convolve(line.ink[t:b].sum(0).astype(np.float64), np.ones(3) / 3, mode="same")
+    width = len(prof)
+    halves = np.concatenate([[grid[0] - pitch / 2], (grid[:-1] + grid[1:]) / 2, [grid[-1] + pitch / 2]])
+    bounds = []
+    for m in halves:
+        lo = int(np.clip(np.floor(m - GAP_SEARCH * pitch), 0, width))
+        hi = int(np.clip(np.ceil(m + GAP_SEARCH * pitch) + 1, lo, width))
+        if hi == lo:
+            bounds.append(int(np.clip(round(m), 0, width)))
+            continue
+        least = np.nonzero(prof[lo:hi] == prof[lo:hi].min())[0] + lo
+        bounds.append(int(least[np.argmin(np.abs(least - m))]))
+    bounds = np.maximum.accumulate(np.array(bounds, np.int64))
+    cells = np.stack([np.minimum(bounds[:-1], width - 1), np.maximum(bounds[1:], bounds[:-1] + 1)], axis=1)
+    empty = np.array([prof[a:z].sum() <= 0 for a, z in cells])
+    return cells, empty
+
+
+def _read_cells(line: Line, cells: np.ndarray, empty: np.ndarray, polarity: str, scorer: Scorer,
+                n: int):
+    """Read every cell (one batch) and find the ``n`` consecutive cells, each holding ink,
+    that read best (log top probability plus log glyph-or-not score): (their summed score,
+    the first one's index, cells, crops, probs, glyph-or-not scores), or None."""
     crops = [line.span_crop(int(a), int(b)) for a, b in cells]
-    polarity = hyp.polarity
     probs, glyph = scorer(crops, polarity)
     probs = np.asarray(probs, np.float64).reshape(len(cells), -1)
     glyph = np.asarray(glyph, np.float64).reshape(len(cells))
@@ -206,12 +267,4 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     if not np.isfinite(window).any():
         return None
     best = int(np.argmax(window))
-    own = int(np.nonzero(ks == 0)[0][0]) if (ks == 0).any() else -1
-    if (best == own and np.array_equal(own_cells, np.arange(n))
-            and np.all(np.abs(centres - (offset + pitch * own_cells)) <= ALIGNED * pitch)):
-        return None
-    sl = slice(best, best + n)
-    return Hypothesis(
-        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
-        crops=crops[sl], polarity=polarity, score=float(window[best]), line_index=hyp.line_index,
-        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)
+    return float(window[best]), best, cells, crops, probs, glyph
