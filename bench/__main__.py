@@ -49,6 +49,19 @@ def figures(rows: list[dict]) -> dict:
     return out
 
 
+def speed_probe(rounds: int = 3) -> float:
+    """Milliseconds this machine takes for a fixed CPU workload (numpy sorts and a Python
+    loop; the best of ``rounds``): rows reused from another run compare by it."""
+    a = np.random.default_rng(0).random((400, 2000))
+    best = np.inf
+    for _ in range(rounds):
+        t = time.perf_counter()
+        np.sort(a, axis=1)
+        sum(i * i for i in range(300_000))
+        best = min(best, time.perf_counter() - t)
+    return best * 1000
+
+
 def cold_ms(engine: str, image: str) -> float | None:
     """Wall time of a new process reading one image."""
     if engine.startswith("tesseract"):
@@ -95,6 +108,8 @@ def main(per_kind, singles, engines, real, reuse, work):
         results[name] = json.loads(out.read_text())
         sample = next(it["path"] for it in items if it["set"].startswith("scene sticker"))
         results[name]["cold_ms"] = cold_ms(name, sample)
+        results[name]["ran"] = {"date": time.strftime("%Y-%m-%d", time.gmtime()),
+                                "speed_probe_ms": round(speed_probe(), 1)}
         out.write_text(json.dumps(results[name]))
     write_results(results, HERE / "RESULTS.md")
     (HERE / "predictions.json").write_text(json.dumps(
@@ -107,7 +122,10 @@ def write_results(results: dict, path: Path) -> None:
     lines = ["# vinread vs Tesseract vs RapidOCR", "",
              f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.platform()}; "
              f"regenerate with `python -m bench`. Times are per image in a warm process; "
-             "wrong+valid counts VINs that pass validation but are wrong (the worst outcome).", "",
+             "wrong+valid counts VINs that pass validation but are wrong (the worst outcome). "
+             "An engine's rows reused from an earlier run (`--reuse`) keep that run's times: the "
+             "last table gives each engine's run and its machine's speed probe (ms for a fixed CPU "
+             "workload, `speed_probe`; lower is faster).", "",
              "| set | engine | images | exact | char acc | check valid | wrong+valid | median ms | p90 ms |",
              "|---|---|---|---|---|---|---|---|---|"]
     by_set = defaultdict(dict)
@@ -125,10 +143,13 @@ def write_results(results: dict, path: Path) -> None:
             else:
                 lines.append(f"| {s} | {name} | {f['n']} | {f['exact']:.3f} | - | - | - | "
                              f"{f['median_ms']:.1f} | {f['p90_ms']:.1f} |")
-    lines += ["", "| engine | cold process, one photo (ms) | peak memory (MB) |", "|---|---|---|"]
+    lines += ["", "| engine | cold process, one photo (ms) | peak memory (MB) | run (UTC) | speed probe (ms) |",
+              "|---|---|---|---|---|"]
     for name, res in results.items():
         cold = f"{res['cold_ms']:.0f}" if res.get("cold_ms") else "-"
-        lines.append(f"| {name} | {cold} | {res['peak_rss_mb']:.0f} |")
+        ran = res.get("ran") or {}
+        lines.append(f"| {name} | {cold} | {res['peak_rss_mb']:.0f} | {ran.get('date', 'earlier')} | "
+                     f"{ran.get('speed_probe_ms', '-')} |")
     path.write_text("\n".join(lines) + "\n")
 
 
