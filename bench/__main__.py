@@ -75,6 +75,13 @@ def cold_ms(engine: str, image: str) -> float | None:
     return (time.perf_counter() - t) * 1000
 
 
+def available(names: list[str], lacking: list[str], reused: Path | None = None) -> list[str]:
+    """The engines of ``names`` that can be had: vinread, the peers not named in ``lacking``
+    (:func:`bench.engines.missing`'s lines), and those whose results are in ``reused``."""
+    return [e for e in names if e == "vinread" or (reused is not None and (reused / f"{e}.json").is_file())
+            or not any(e[:5] in m.lower() for m in lacking)]
+
+
 @click.command()
 @click.option("--per-kind", default=40, show_default=True, help="Generated scenes per kind (5 kinds).")
 @click.option("--singles", default=165, show_default=True, help="Single characters per style.")
@@ -90,7 +97,7 @@ def main(per_kind, singles, engines, real, reuse, work):
     if lacking:
         for line in lacking:
             print(f"[bench] missing {line}", file=sys.stderr)
-        names = [e for e in names if e == "vinread" or not any(e[:5] in m.lower() for m in lacking)]
+        names = available(names, lacking, work if reuse else None)
     items = sets.write_scenes(work / "scenes", per_kind) + sets.write_singles(work / "singles", singles)
     if real:
         items += sets.real_vins() + sets.real_singles()

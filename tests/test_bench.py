@@ -1,5 +1,5 @@
 """bench's RESULTS.md table: figures per set and engine, and where each engine's rows come from."""
-from bench.__main__ import figures, speed_probe, write_results
+from bench.__main__ import available, figures, speed_probe, write_results
 
 VIN = "1HGCM82633A004352"
 WRONG = "1HGCM82633A004353"     # one character off: fails its check digit
@@ -36,3 +36,12 @@ def test_results_name_each_engines_run(tmp_path):
 def test_speed_probe_is_a_positive_time():
     ms = speed_probe(rounds=1)
     assert 0 < ms < 60_000
+
+
+def test_engines_missing_here_run_only_where_their_results_are_reused(tmp_path):
+    names = ["vinread", "tesseract6", "tesseract7", "rapidocr"]
+    lacking = ["Tesseract: apt-get install tesseract-ocr"]
+    assert available(names, lacking) == ["vinread", "rapidocr"]
+    (tmp_path / "tesseract7.json").write_text("{}")
+    assert available(names, lacking, tmp_path) == ["vinread", "tesseract7", "rapidocr"]
+    assert available(names, []) == names
