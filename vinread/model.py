@@ -112,6 +112,12 @@ def default_threads() -> int:
     return max(1, min(MAX_THREADS, os.cpu_count() or 1))
 
 
+MAX_BATCH = 256
+"""Most glyphs one interpreter call reads: a larger batch is read in parts of this size (the
+interpreter's tensors take about 0.3 MB per glyph of a batch and stay allocated; at 256
+glyphs per call it reads as fast as at any larger size)."""
+
+
 class GlyphModel:
     """The 33-class glyph classifier with its glyph-or-not score.
 
@@ -170,6 +176,9 @@ class GlyphModel:
         n = len(x)
         if n == 0:
             return np.zeros((0, NUM_CLASSES), np.float32), np.zeros((0,), np.float32)
+        if n > MAX_BATCH:   # the interpreter's tensors grow with the batch: keep them bounded
+            parts = [self.predict(x[i:i + MAX_BATCH]) for i in range(0, n, MAX_BATCH)]
+            return np.concatenate([p for p, _ in parts]), np.concatenate([g for _, g in parts])
         if n != self._batch:
             self._it.resize_tensor_input(self._input, [n, SIZE, SIZE, 1])
             self._it.allocate_tensors()
