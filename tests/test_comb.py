@@ -216,3 +216,29 @@ def test_a_row_whose_sides_are_found_a_few_columns_off_keeps_its_pitch():
     rows = list(_regular_rows(sides, 17, min_pitch=13.5))
     assert any(cells[0, 0] == 1240 and cells[-1, 1] == 1931 and not missing.any()
                for cells, missing in rows), [(c[0, 0], c[-1, 1]) for c, _ in rows]
+
+
+def _cover_pixel_by_pixel(band, shears):
+    """sheared_cover's rule applied to every ink pixel on its own."""
+    h, W = band.shape
+    ys, xs = np.nonzero(band)
+    cover = np.zeros((len(shears), W))
+    for i, k in enumerate(shears):
+        to = np.rint(xs - k * (ys - h / 2)).astype(np.int64)
+        ok = (to >= 0) & (to < W)
+        cover[i] = np.bincount(to[ok], minlength=W)[:W] / h
+    return cover
+
+
+@pytest.mark.parametrize("h", [5, 20, 21, 40, 78, 79])
+def test_sheared_cover_counts_every_pixel_where_it_lands(h):
+    """Rows moved whole and rows moved pixel by pixel (shifts of exactly or nearly half a
+    column, which round by the column's parity) give the per-pixel counts exactly."""
+    from vinread.comb import SHEARS, sheared_cover
+
+    rng = np.random.default_rng(h)
+    band = (rng.random((h, 301)) < 0.3).astype(np.uint8)
+    band[:, rng.integers(0, 301, 12)] = 1        # sides
+    shears = SHEARS + (0.25, -0.5, 0.1 + 1e-12, 1 / 3)
+    assert np.array_equal(sheared_cover(band, shears), _cover_pixel_by_pixel(band, shears))
+    assert np.array_equal(sheared_cover(band * 255, shears), _cover_pixel_by_pixel(band, shears))

@@ -133,6 +133,56 @@ def _rules(ruling: np.ndarray) -> list[tuple[int, int]]:
     return sorted(pairs, key=lambda tb: tb[0] - tb[1])
 
 
+NEAR_HALF = 1e-9
+""":func:`sheared_cover` moves a row whose shift lies this close to half a column pixel by
+pixel (where rounding goes either way), every other row as a whole."""
+
+
+def sheared_cover(band: np.ndarray, shears) -> np.ndarray:
+    """Ink per column of a band (h, W) (ink where not 0) after each horizontal shear about its middle row:
+    row ``y``'s pixel in column ``x`` lands in column ``rint(x - k (y - h / 2))``; pixels
+    landing off the band are dropped. Returns (len(shears), W) float, the counts over ``h``.
+
+    Every row whose shift rounds the same way for all its pixels is added as a whole
+    (runs of rows with one shift at once, from the band's cumulative sums); the few whose
+    shift lies within :data:`NEAR_HALF` of a half are moved pixel by pixel, so the counts
+    are those of the per-pixel rule to the last one.
+    """
+    band = (band > 0).astype(np.uint8)
+    h, W = band.shape
+    shift = np.asarray(shears, np.float64)[:, None] * (np.arange(h) - h / 2)[None, :]
+    whole = np.floor(shift)
+    frac = shift - whole
+    near_half = np.abs(frac - 0.5) < NEAR_HALF
+    moves = (whole + (frac > 0.5)).astype(np.int64)     # x - shift rounds to x - moves
+    cum = np.zeros((h + 1, W), np.int32)
+    np.cumsum(band, axis=0, dtype=np.int32, out=cum[1:])
+    cols = np.arange(W)
+    cover = np.zeros((len(shears), W))
+    for i in range(len(shears)):
+        counts = np.zeros(W, np.int64)
+        move, odd = moves[i].tolist(), near_half[i].tolist()
+        y = 0
+        while y < h:
+            if odd[y]:
+                to = np.rint(cols - shift[i, y]).astype(np.int64)
+                ok = (to >= 0) & (to < W)
+                counts += np.bincount(to[ok], weights=band[y, ok], minlength=W).astype(np.int64)
+                y += 1
+                continue
+            z = y + 1
+            while z < h and not odd[z] and move[z] == move[y]:
+                z += 1
+            rows, m = cum[z] - cum[y], move[y]
+            if 0 <= m < W:
+                counts[:W - m] += rows[m:]
+            elif -W < m < 0:
+                counts[-m:] += rows[:W + m]
+            y = z
+        cover[i] = counts / h
+    return cover
+
+
 def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, int],
            end: float = np.inf) -> tuple[np.ndarray, np.ndarray, float] | None:
     """A row of ``n`` boxes in an upright ruling mask (S, W) bool: (n, 2) inner columns at
@@ -148,13 +198,8 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     # perspective slants the sides, each by its own amount: a column's coverage is
     # the best over a range of shears about the band's middle (row y shifted by
     # k (y - mid) columns, every ink pixel counted where it lands)
-    ys, xs = np.nonzero(band)
     W = band.shape[1]
-    cover = np.zeros((len(SHEARS), W))
-    for i, k in enumerate(SHEARS):
-        to = np.rint(xs - k * (ys - (b - t) / 2)).astype(np.int64)
-        ok = (to >= 0) & (to < W)
-        cover[i] = np.bincount(to[ok], minlength=W)[:W] / (b - t)
+    cover = sheared_cover(band, SHEARS)
     wide = cover.max(0)
     lean = np.asarray(SHEARS)[cover.argmax(0)]
     sides = [(a + 1, z - 1) for a, z in runs(wide >= RULE_COVER)]
