@@ -144,9 +144,10 @@ def sheared_cover(band: np.ndarray, shears) -> np.ndarray:
     landing off the band are dropped. Returns (len(shears), W) float, the counts over ``h``.
 
     Every row whose shift rounds the same way for all its pixels is added as a whole
-    (runs of rows with one shift at once, from the band's cumulative sums); the few whose
-    shift lies within :data:`NEAR_HALF` of a half are moved pixel by pixel, so the counts
-    are those of the per-pixel rule to the last one.
+    (runs of rows with one shift at once, from the band's cumulative sums); a row whose
+    shift is exactly a half rounds each pixel to the even column (pairs of columns added
+    at once); the few whose shift lies within :data:`NEAR_HALF` of a half otherwise are
+    moved pixel by pixel. The counts are those of the per-pixel rule to the last one.
     """
     band = (band > 0).astype(np.uint8)
     h, W = band.shape
@@ -158,12 +159,26 @@ def sheared_cover(band: np.ndarray, shears) -> np.ndarray:
     cum = np.zeros((h + 1, W), np.int32)
     np.cumsum(band, axis=0, dtype=np.int32, out=cum[1:])
     cols = np.arange(W)
+    pairs = np.zeros((h, W + 1), np.int64)      # pairs[y, x + 1]: ink in columns x and x + 1
+    pairs[:, :W] += band
+    pairs[:, 1:] += band
     cover = np.zeros((len(shears), W))
     for i in range(len(shears)):
         counts = np.zeros(W, np.int64)
         move, odd = moves[i].tolist(), near_half[i].tolist()
         y = 0
         while y < h:
+            if odd[y] and frac[i, y] == 0.5:
+                # x - shift is (x - whole) - 1/2 exactly, which rounds to even: columns x and
+                # x + 1 with x - whole even both land on x - whole (an even column)
+                j = int(whole[i, y])
+                a = max(0, -j - 1)
+                a += a % 2
+                b = min(W - 1, W - j - 1)
+                if b >= a:
+                    counts[a:b + 1:2] += pairs[y, a + j + 1:b + j + 2:2]
+                y += 1
+                continue
             if odd[y]:
                 to = np.rint(cols - shift[i, y]).astype(np.int64)
                 ok = (to >= 0) & (to < W)
