@@ -268,13 +268,15 @@ def test_a_dim_photo_is_read_with_its_grey_levels_spread(reader):
 
 
 def test_an_out_of_focus_photo_is_read_with_its_strips_sharpened(reader, monkeypatch):
-    """The dashboard plate blurred by half a percent of its longer side (a tenth of a glyph's
-    height): sharpened, its strips give the VIN; as blurred, a glyph is misread."""
+    """The dashboard plate blurred by 0.7 % of its longer side (a seventh of a glyph's
+    height): sharpened, its strips give the VIN; as blurred, a glyph is misread. (One photo
+    shows it at one blur only: at 0.6 % the monospace re-cut reads it either way. On the 24
+    real photos blurred by ``bench.read --degrade blur`` sharpening reads 8, without it 4.)"""
     import vinread.segment as segment
 
     truth = json.loads((ROOT / "samples" / "plate.json").read_text())
     img = cv2.imread(str(ROOT / "samples" / truth["file"]))
-    blurred = cv2.GaussianBlur(img, (0, 0), 0.005 * max(img.shape[:2]))
+    blurred = cv2.GaussianBlur(img, (0, 0), 0.007 * max(img.shape[:2]))
     assert reader.read_vin(blurred).vin == truth["vin"]
     monkeypatch.setattr(segment, "sharpen_blurred", lambda strip: strip)
     assert reader.read_vin(blurred).vin != truth["vin"]
