@@ -31,6 +31,7 @@ import cv2
 import numpy as np
 
 from .alphabet import ALPHABET
+from .images import gray_u8
 from .vin import LENGTH, calc_check_digit, check, check_digit_required
 
 __all__ = ["BarcodeVin", "FORMATS", "LINEAR_FORMATS", "DOWNSCALE_ABOVE", "MIN_LEVEL_ANGLE",
@@ -168,16 +169,6 @@ def _read(view: np.ndarray, back: np.ndarray, formats, shape: tuple[int, int], *
     return out
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
-    a = np.asarray(image)
-    if a.ndim == 3:
-        a = cv2.cvtColor(a, cv2.COLOR_BGRA2GRAY if a.shape[2] == 4 else cv2.COLOR_BGR2GRAY) \
-            if a.shape[2] in (3, 4) else a[..., 0]
-    if a.dtype != np.uint8:
-        a = cv2.normalize(a.astype(np.float32), None, 0, 255, cv2.NORM_MINMAX).astype(np.uint8)
-    return np.ascontiguousarray(a)
-
-
 _IDENTITY = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 LIGHT_SCALE = 0.05
@@ -242,7 +233,7 @@ def read_vin_barcodes(image: np.ndarray, angle: float | Sequence[float] | None =
     Parameters
     ----------
     image : (H, W) gray or (H, W, 3) BGR / (H, W, 4) BGRA array, uint8 (other
-        dtypes are stretched to 0-255).
+        dtypes as :func:`vinread.images.gray_u8` converts them).
     angle : the VIN line's angle in degrees (image y down, + = clockwise, as
         ``VinResult.angle``), or several: the VIN line's first, then the photo's other
         text lines' (the label's barcode runs parallel to its text).
@@ -254,7 +245,7 @@ def read_vin_barcodes(image: np.ndarray, angle: float | Sequence[float] | None =
     list of :class:`BarcodeVin`, one per distinct VIN (boxes and angles in
     ``image``'s pixels), valid VINs first, then in zxing-cpp's order; empty when none.
     """
-    a = _gray(image)
+    a = gray_u8(image)
     if a.ndim != 2 or min(a.shape) < 8:
         return []
     fmts = _formats(formats)

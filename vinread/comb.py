@@ -21,8 +21,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .images import gray_u8
 from .normalize import ink_is_dark
-from .segment import STRIP_H, Hypothesis, Line, Scorer, _gray, _odd, glyph_log_scores, runs, strip_box
+from .segment import STRIP_H, Hypothesis, Line, Scorer, _odd, glyph_log_scores, runs, strip_box
 
 __all__ = ["Comb", "find_comb", "read_comb"]
 
@@ -387,7 +388,7 @@ def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     """
     if len(line.pieces) == 0:
         return None
-    gray = _gray(image)
+    gray = gray_u8(image)
     mid = (line.band[0] + line.band[1]) / 2
     pad_y = int(TALL * STRIP_H)
     pad_x = int(WIDER * STRIP_H)

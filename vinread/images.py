@@ -344,6 +344,32 @@ MAX_EXPOSURE_GAIN = 4.0
 """The most a dim or washed-out photo's contrast is multiplied by."""
 
 
+def gray_u8(image: np.ndarray) -> np.ndarray:
+    """Any image array -> (H, W) uint8 gray, C-contiguous: BGR and BGRA by OpenCV's weights,
+    another channel count by its first channel; uint16 by its high byte, bool as 0 / 255,
+    floats in [0, 1] scaled by 255 (others clipped to 0-255).
+
+    >>> gray_u8(np.array([[[0, 0, 255]]], np.uint8)).tolist(), gray_u8(np.array([[0.5]])).tolist()
+    ([[76]], [[127]])
+    """
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 4:
+        a = cv2.cvtColor(a, cv2.COLOR_BGRA2GRAY)
+    elif a.ndim == 3 and a.shape[2] == 3:
+        a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
+    elif a.ndim == 3:
+        a = a[:, :, 0]
+    if a.dtype != np.uint8:
+        if a.dtype == np.uint16:
+            a = (a >> 8).astype(np.uint8)
+        elif a.dtype == bool:
+            a = a.astype(np.uint8) * 255
+        else:
+            a = np.clip(np.asarray(a, np.float32) * (255.0 if a.max() <= 1.0 else 1.0),
+                        0, 255).astype(np.uint8)
+    return np.ascontiguousarray(a)
+
+
 def even_exposure(image: np.ndarray) -> np.ndarray:
     """A dim, hazy or washed-out photo -> the same with its grey levels spread over the scale.
 
@@ -365,10 +391,7 @@ def even_exposure(image: np.ndarray) -> np.ndarray:
     if a.dtype != np.uint8 or a.ndim not in (2, 3) or a.size == 0:
         return image
     step = max(1, int(np.sqrt(a.shape[0] * a.shape[1] / 250_000)))  # a quarter-megapixel sample
-    sample = a[::step, ::step]
-    if sample.ndim == 3:
-        sample = cv2.cvtColor(np.ascontiguousarray(sample[:, :, :3]), cv2.COLOR_BGR2GRAY) \
-            if sample.shape[2] >= 3 else sample[:, :, 0]
+    sample = gray_u8(a[::step, ::step])
     lo, hi = np.percentile(sample, EXPOSURE_PERCENTILES)
     gain = min(255.0 / max(float(hi - lo), 1.0), MAX_EXPOSURE_GAIN)
     if gain < MIN_EXPOSURE_GAIN:

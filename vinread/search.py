@@ -15,7 +15,8 @@ from .correct import choose_vin
 from .decode import known_wmi
 from .comb import find_comb, read_comb
 from .grid import regular_recut
-from .segment import STRIP_H, _gray, _line_quad, decode_line, find_lines, vin_windows
+from .images import gray_u8
+from .segment import STRIP_H, _line_quad, decode_line, find_lines, vin_windows
 from .vin import LENGTH, check, tail_letters
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
@@ -200,7 +201,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     given, receives the angle of every line read.
     """
     found: list[Candidate] = []
-    gray = _gray(image)
+    gray = gray_u8(image)
     combs: list[tuple[int, int, int, int]] = []
     unsure: list = []                   # (index, line, decodable) of lines to look for boxes around
     sure_line = None                    # the first line read surely

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from .alphabet import ALPHABET, NUM_CLASSES
+from .images import gray_u8
 
 __all__ = ["Line", "Hypothesis", "find_lines", "decode_line", "segment_glyphs",
            "vin_windows", "draw_lines", "runs", "strip_box", "STRIP_H"]
@@ -222,25 +223,6 @@ class Hypothesis:
 # --------------------------------------------------------------------------- #
 # Image preparation and binarisations
 # --------------------------------------------------------------------------- #
-
-def _gray(image: np.ndarray) -> np.ndarray:
-    a = np.asarray(image)
-    if a.ndim == 3 and a.shape[2] == 4:
-        a = cv2.cvtColor(a, cv2.COLOR_BGRA2GRAY)
-    elif a.ndim == 3 and a.shape[2] == 3:
-        a = cv2.cvtColor(a, cv2.COLOR_BGR2GRAY)
-    elif a.ndim == 3:
-        a = a[:, :, 0]
-    if a.dtype != np.uint8:
-        if a.dtype == np.uint16:
-            a = (a >> 8).astype(np.uint8)
-        elif a.dtype == bool:
-            a = a.astype(np.uint8) * 255
-        else:
-            a = np.clip(np.asarray(a, np.float32) * (255.0 if a.max() <= 1.0 else 1.0),
-                        0, 255).astype(np.uint8)
-    return np.ascontiguousarray(a)
-
 
 def _working(gray: np.ndarray) -> tuple[np.ndarray, float]:
     """Gray -> working-size gray and the scale (working / original)."""
@@ -1184,7 +1166,7 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     components). Each line's pieces are in reading order, left to right in the
     upright strip; boxes are in original image coordinates.
     """
-    gray = _gray(image)
+    gray = gray_u8(image)
     work, scale = _working(gray)
     long = max(work.shape)
     hmin = max(7.0, 0.006 * long)
