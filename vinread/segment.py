@@ -9,7 +9,9 @@ Two public steps::
 binarises for both polarities (global Otsu, adaptive mean, adaptive on a
 low-passed copy for dot-peen on grainy metal), adds an
 edge-based mask for engraved or stamped metal (morphological gradient,
-closed) and a dot-merged mask for dot-peen / dot-matrix print, keeps
+closed) and a dot-merged mask for dot-peen / dot-matrix print (and, in
+fallback passes, round-spot masks for dots lost in grain and bands of dense
+edges for glyphs that break into fragments: :data:`PASSES`), keeps
 character-sized connected components, chains them into text lines (similar
 height, aligned centres, small gaps), fits each line's angle, and removes
 duplicate lines found by several masks. Every line is then resampled from
@@ -1144,6 +1146,10 @@ PASSES = ("threshold", "dots", "dense")
 edge masks of both polarities), ``dots`` (round-spot masks for dot-peen in grain, the
 fallback: its lines rank after the others) and ``dense`` (bands of dense edges,
 :func:`_dense_edge_lines`: the last resort for glyphs that break into fragments)."""
+FALLBACKS = {"dots": 1, "dense": 2}
+"""Sources of the fallback passes, in the order their lines rank after the others'."""
+EDGE_SOURCES = {"dense": "edge"}
+"""Sources whose lines are pieced like edge lines (from the strip's closed gradient)."""
 
 
 def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES,
@@ -1233,16 +1239,11 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     return lines
 
 
-FALLBACKS = {"dots": 1, "dense": 2}
-"""Sources of the fallback passes, in the order their lines rank after the others'."""
-EDGE_SOURCES = {"dense": "edge"}
-"""Sources whose lines are pieced like edge lines (from the strip's closed gradient)."""
-
-
 def _same_kind(a: str, b: str) -> bool:
     """Whether two lines' sources cut glyphs alike: lines found as dots are pieced from the
-    dots, edge lines from the strip's closed gradient (which can bridge neighbouring glyphs), the
-    others from the strip's own thresholds; a line only hides another of its kind."""
+    dots, edge lines (and the dense pass's bands, :data:`EDGE_SOURCES`) from the strip's closed
+    gradient (which can bridge neighbouring glyphs), the others from the strip's own
+    thresholds; a line only hides another of its kind."""
     a, b = (EDGE_SOURCES.get(x, x) for x in (a, b))
     return all((a == k) == (b == k) for k in ("dots", "edge"))
 
