@@ -1184,9 +1184,12 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
     if "dots" in passes:
         for name, pol, mask in _dot_binarisations(work):
             raws += _blob_lines(mask, pol, name, hmin)
+    binarised = _binarisations(work) if "threshold" in passes else []
     if "dense" in passes:
-        raws += _dense_edge_lines(_edge_mask(_clahe(work)), hmin)
-    for name, pol, mask in (_binarisations(work) if "threshold" in passes else []):
+        # the threshold pass's edge mask when it ran in this call, else the same one afresh
+        edge = next((mask for name, _, mask in binarised if name == "edge"), None)
+        raws += _dense_edge_lines(_edge_mask(_clahe(work)) if edge is None else edge, hmin)
+    for name, pol, mask in binarised:
         _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
         found = [(name, stats[1:])]
         dm = _dot_mask(mask, stats[1:], cents[1:]) if name == "adaptive" else None
