@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from vinread.alphabet import ALPHABET
-from vinread.grid import fit_cells, fit_grid, regular_recut
+from vinread.grid import fit_cells, fit_grid, line_pitches, periodic_cut, regular_recut
 from vinread.segment import STRIP_H, Hypothesis, Line
 
 PITCH, INK, X0 = 30, 22, 20
@@ -180,3 +180,40 @@ def test_recut_of_any_reading_is_well_formed(seed):
     if out is not None:
         assert len(out.crops) == 17 and (out.spans[:, 0] < out.spans[:, 1]).all()
         assert out.spans.min() >= 0 and out.spans.max() <= width
+
+
+def sliver_line(glyphs: int = 17) -> tuple[Line, np.ndarray]:
+    """A monospaced line of ``glyphs`` glyphs whose pieces are even 10 px slivers straddling
+    the glyphs' edges (grain ran the columns together), with its ink mask; and the true spans."""
+    line, truth = grid_line()
+    if glyphs < 17:
+        line.strip[:, int(truth[glyphs - 1, 1]) + 1:] = 200
+        line.strip = line.strip[:, :int(truth[glyphs - 1, 1]) + 20]
+        truth = truth[:glyphs]
+    line.ink = line.strip < 128
+    width = line.strip.shape[1]
+    line.pieces = np.array([(x, min(x + 10, width)) for x in range(1, width - 2, 10)])
+    return line, truth
+
+
+def test_line_pitches_finds_the_glyph_pitch():
+    line, _ = sliver_line()
+    pitches = line_pitches(line)
+    assert pitches and pitches[0] == pytest.approx(PITCH, abs=0.5)
+    line.ink = None
+    assert line_pitches(line) == []
+
+
+def test_periodic_cut_reads_whole_glyphs_with_no_reading_to_start_from():
+    line, truth = sliver_line()
+    hyp = periodic_cut(line, width_scorer, 17, line_index=5)
+    assert hyp is not None and hyp.text == "A" * 17 and hyp.line_index == 5
+    assert ((hyp.spans[:, 0] <= truth[:, 0]) & (hyp.spans[:, 1] >= truth[:, 1])).all()
+    assert (hyp.spans[1:, 0] >= truth[:-1, 1]).all()
+    assert len(hyp.crops) == 17 and hyp.boxes.shape == (17, 4) and hyp.penalty == 0.0
+
+
+def test_periodic_cut_of_a_line_too_short_for_a_vin():
+    line, _ = sliver_line(glyphs=12)
+    assert line_pitches(line)
+    assert periodic_cut(line, width_scorer, 17) is None

@@ -12,14 +12,16 @@ each made of the pieces whose centres fall in the cell or bounded by the
 emptiest columns between grid points (where grain cut the pieces across
 the glyphs), whichever reads better. The result is one more hypothesis for the search to
 weigh against the others: on proportional print its crops cut glyphs and
-it loses.
+it loses. :func:`periodic_cut` needs no reading to start from: it takes the
+pitch from the autocorrelation of the line's ink (:func:`line_pitches`), for
+lines too grainy for the pieces to be decoded at all.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from .alphabet import ALPHABET
-from .segment import Hypothesis, Line, Scorer, glyph_log_scores
+from .segment import Hypothesis, Line, Scorer, glyph_log_scores, scoring_polarity
 
 MIN_INLIERS = 0.7
 """Fraction of a reading's glyph centres that must lie on one even grid for the line to be
@@ -268,3 +270,77 @@ def _read_cells(line: Line, cells: np.ndarray, empty: np.ndarray, polarity: str,
         return None
     best = int(np.argmax(window))
     return float(window[best]), best, cells, crops, probs, glyph
+
+
+PITCH_RANGE = (0.35, 1.4)
+""":func:`line_pitches` looks for the pitch between these many glyph heights (the band's)."""
+PITCH_PEAKS = 3
+""":func:`line_pitches` returns at most this many pitches, strongest first."""
+
+
+def line_pitches(line: Line, k: int = PITCH_PEAKS, span: tuple[float, float] = PITCH_RANGE) -> list[float]:
+    """The pitches a line's ink repeats at: the ``k`` highest peaks (sub-pixel) of the
+    autocorrelation of its ink profile (ink per column over the glyph band, from its first
+    piece to its last), between ``span`` glyph heights; strongest first. Empty when the
+    line has no ink mask or no positive peak."""
+    if line.ink is None or len(line.pieces) < 2:
+        return []
+    t, b = line.band
+    x0, x1 = int(line.pieces[0, 0]), int(line.pieces[-1, 1])
+    prof = line.ink[t:b, x0:x1].sum(0).astype(np.float64)
+    prof -= prof.mean()
+    size = len(prof)
+    # unbiased autocorrelation: each lag's sum over the columns it pairs
+    ac = np.correlate(prof, prof, "full")[size - 1:] / np.maximum(1, size - np.arange(size))
+    lo, hi = max(1, int(span[0] * (b - t))), min(int(span[1] * (b - t)), size - 2)
+    j = np.arange(lo, hi)
+    if len(j) == 0:
+        return []
+    peak = j[(ac[j] >= ac[j - 1]) & (ac[j] >= ac[j + 1]) & (ac[j] > 0)]
+    peak = peak[np.argsort(-ac[peak], kind="stable")][:k]
+    curve = ac[peak - 1] - 2 * ac[peak] + ac[peak + 1]
+    shift = np.where(curve < 0, 0.5 * (ac[peak - 1] - ac[peak + 1]) / np.where(curve < 0, curve, 1), 0.0)
+    return [float(p) for p in peak + shift]
+
+
+def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -> Hypothesis | None:
+    """The line read as ``n`` cells of one even pitch found from its ink alone, or None.
+
+    For monospaced lines no decoding of the pieces got right (grain that cuts the glyphs
+    into many pieces or runs them together, dots taken for glyphs): for each of
+    :func:`line_pitches`, the grid's phase puts the points halfway between glyphs on the
+    columns of least ink; the cells are cut both ways :func:`regular_recut` cuts them and
+    the ``n`` consecutive cells that read best, of any pitch and cut, are the reading.
+    None when no pitch fits ``n`` cells in the line.
+    """
+    if line.ink is None or len(line.pieces) < 2:
+        return None
+    t, b = line.band
+    x0, x1 = int(line.pieces[0, 0]), int(line.pieces[-1, 1])
+    width = line.strip.shape[1]
+    prof = np.convolve(line.ink[t:b].sum(0).astype(np.float64), np.ones(3) / 3, mode="same")
+    polarity = scoring_polarity(line)
+    read = []
+    for pitch in line_pitches(line):
+        if x1 - x0 < (n - 0.5) * pitch:
+            continue
+        phases = np.arange(0.0, pitch, 1.0)
+        ks = np.arange(int((x1 - x0) / pitch) + 1)
+        gaps = np.clip(np.round(x0 + phases[:, None] + pitch * ks[None, :]).astype(np.int64), 0, width - 1)
+        phase = float(phases[np.argmin(prof[gaps].mean(1))])
+        grid = x0 + phase + pitch * np.arange(-1, int((x1 - x0) / pitch) + 2) + pitch / 2
+        grid = grid[(grid >= 0.25 * pitch) & (grid <= width)]
+        if len(grid) < n:
+            continue
+        for cells, empty in (_piece_cells(line, grid, pitch), _gap_cells(line, grid, pitch)):
+            r = _read_cells(line, cells, empty, polarity, scorer, n)
+            if r is not None:
+                read.append(r)
+    if not read:
+        return None
+    window, best, cells, crops, probs, glyph = max(read, key=lambda r: r[0])
+    sl = slice(best, best + n)
+    return Hypothesis(
+        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
+        crops=crops[sl], polarity=polarity, score=window, line_index=line_index,
+        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)

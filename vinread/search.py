@@ -14,7 +14,7 @@ import numpy as np
 from .correct import choose_vin
 from .decode import known_wmi
 from .comb import find_comb, read_comb
-from .grid import regular_recut
+from .grid import periodic_cut, regular_recut
 from .images import gray_u8
 from .segment import STRIP_H, _line_quad, decode_line, find_lines, vin_windows
 from .vin import LENGTH, check, tail_letters
@@ -190,7 +190,10 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     them (lines that cannot hold a VIN and sit in no row of boxes do not
     count): first the threshold pass's lines, then, only while none read
     surely, the dot pass's (the fallback for dot-peen lost in grain) and the
-    dense pass's (bands of dense edges: glyphs in fragments). Rows of
+    dense pass's (bands of dense edges: glyphs in fragments). A line that read
+    unsurely is re-cut on an even grid through its reading (:func:`regular_recut`);
+    one the re-cut took for monospaced, or one too grainy to decode, is also cut at
+    the pitch its ink repeats at (:func:`periodic_cut`, never sure on its own). Rows of
     17 boxes (a form's VIN field, :mod:`vinread.comb`) are looked for, and
     read box by box, around each line that did not read surely, after all the
     lines of a pass are decoded and only while no line read surely: the search
@@ -243,12 +246,20 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
             hyps = [(h, STRIP_H, 0.0) for h in decode_line(line, scorer, n=LENGTH, top=top_per_line,
                                                            line_index=i)] if decodable else []
             sure = any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H) for h, _, _ in hyps)
+            recut = None
             if hyps and not sure:
                 # a monospaced line the pieces' decoding cut unevenly: its glyphs re-cut on one grid
                 recut = regular_recut(line, hyps[0][0], scorer)
                 if recut is not None:
                     hyps.append((recut, STRIP_H, 0.0))
                     sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
+            if not sure and (recut is not None or not decodable) and len(line.pieces) >= LENGTH:
+                # a monospaced line (one its reading says is, or one too grainy to decode) whose
+                # pieces no decoding got right: cells at the pitch its ink repeats at. Found from
+                # the ink alone, it is never sure: the fallback passes still look
+                periodic = periodic_cut(line, scorer, LENGTH, line_index=i)
+                if periodic is not None:
+                    hyps.append((periodic, STRIP_H, 0.0))
             # a printed VIN read surely needs no boxes around it
             if not sure and sure_line is None and not any(_same_row(line, other) for _, other, _ in unsure):
                 unsure.append((i, line, decodable))
