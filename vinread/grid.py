@@ -194,16 +194,13 @@ def regular_recut(line: Line, hyp: Hypothesis, scorer: Scorer) -> Hypothesis | N
     read = [r for r in read if r is not None]
     if not read:
         return None
-    window, best, cells, crops, probs, glyph = max(read, key=lambda r: r[0])
+    best_read = max(read, key=lambda r: r[0])
+    best = best_read[1]
     own = int(np.nonzero(ks == 0)[0][0]) if (ks == 0).any() else -1
     if (best == own and np.array_equal(own_cells, np.arange(n))
             and np.all(np.abs(centres - (offset + pitch * own_cells)) <= ALIGNED * pitch)):
         return None
-    sl = slice(best, best + n)
-    return Hypothesis(
-        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
-        crops=crops[sl], polarity=hyp.polarity, score=window, line_index=hyp.line_index,
-        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)
+    return _window_hypothesis(line, best_read, hyp.polarity, hyp.line_index, n)
 
 
 def _piece_cells(line: Line, grid: np.ndarray, pitch: float) -> tuple[np.ndarray, np.ndarray]:
@@ -235,8 +232,7 @@ def _gap_cells(line: Line, grid: np.ndarray, pitch: float) -> tuple[np.ndarray, 
     """Cells (K, 2) ``[x0, x1)`` bounded by the columns of least ink (over the glyph band)
     near each point halfway between grid points (the nearest of equal ones), and which
     cells hold no ink."""
-    t, b = line.band
-    prof = np.convolve(line.ink[t:b].sum(0).astype(np.float64), np.ones(3) / 3, mode="same")
+    prof = _ink_profile(line)
     width = len(prof)
     halves = np.concatenate([[grid[0] - pitch / 2], (grid[:-1] + grid[1:]) / 2, [grid[-1] + pitch / 2]])
     bounds = []
@@ -252,6 +248,13 @@ def _gap_cells(line: Line, grid: np.ndarray, pitch: float) -> tuple[np.ndarray, 
     cells = np.stack([np.minimum(bounds[:-1], width - 1), np.maximum(bounds[1:], bounds[:-1] + 1)], axis=1)
     empty = np.array([prof[a:z].sum() <= 0 for a, z in cells])
     return cells, empty
+
+
+def _ink_profile(line: Line) -> np.ndarray:
+    """(W,) float, the line's ink per column of the strip over the glyph band, smoothed over
+    3 columns."""
+    t, b = line.band
+    return np.convolve(line.ink[t:b].sum(0).astype(np.float64), np.ones(3) / 3, mode="same")
 
 
 def _read_cells(line: Line, cells: np.ndarray, empty: np.ndarray, polarity: str, scorer: Scorer,
@@ -270,6 +273,17 @@ def _read_cells(line: Line, cells: np.ndarray, empty: np.ndarray, polarity: str,
         return None
     best = int(np.argmax(window))
     return float(window[best]), best, cells, crops, probs, glyph
+
+
+def _window_hypothesis(line: Line, read: tuple, polarity: str, line_index: int, n: int) -> Hypothesis:
+    """The ``n`` cells of a :func:`_read_cells` result's best window as a hypothesis (no
+    geometric penalty: the grid is the geometry)."""
+    window, best, cells, crops, probs, glyph = read
+    sl = slice(best, best + n)
+    return Hypothesis(
+        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
+        crops=crops[sl], polarity=polarity, score=window, line_index=line_index,
+        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)
 
 
 PITCH_RANGE = (0.35, 1.4)
@@ -315,10 +329,9 @@ def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -
     """
     if line.ink is None or len(line.pieces) < 2:
         return None
-    t, b = line.band
     x0, x1 = int(line.pieces[0, 0]), int(line.pieces[-1, 1])
     width = line.strip.shape[1]
-    prof = np.convolve(line.ink[t:b].sum(0).astype(np.float64), np.ones(3) / 3, mode="same")
+    prof = _ink_profile(line)
     polarity = scoring_polarity(line)
     read = []
     for pitch in line_pitches(line):
@@ -338,9 +351,4 @@ def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -
                 read.append(r)
     if not read:
         return None
-    window, best, cells, crops, probs, glyph = max(read, key=lambda r: r[0])
-    sl = slice(best, best + n)
-    return Hypothesis(
-        boxes=np.array([line.span_box(int(a), int(b)) for a, b in cells[sl]], np.int32),
-        crops=crops[sl], polarity=polarity, score=window, line_index=line_index,
-        probs=probs[sl], glyphness=glyph[sl], spans=cells[sl].astype(np.int32), penalty=0.0)
+    return _window_hypothesis(line, max(read, key=lambda r: r[0]), polarity, line_index, n)

@@ -192,7 +192,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     surely, the dot pass's (the fallback for dot-peen lost in grain) and the
     dense pass's (bands of dense edges: glyphs in fragments). A line that read
     unsurely is re-cut on an even grid through its reading (:func:`regular_recut`);
-    one the re-cut took for monospaced, or one too grainy to decode, is also cut at
+    one the re-cut took for monospaced, or one with no run of pieces that could hold a
+    VIN (grain cut it too finely, or words broke it up), is also cut at
     the pitch its ink repeats at (:func:`periodic_cut`, never sure on its own). Rows of
     17 boxes (a form's VIN field, :mod:`vinread.comb`) are looked for, and
     read box by box, around each line that did not read surely, after all the
@@ -254,8 +255,9 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                     hyps.append((recut, STRIP_H, 0.0))
                     sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
             if not sure and (recut is not None or not decodable) and len(line.pieces) >= LENGTH:
-                # a monospaced line (one its reading says is, or one too grainy to decode) whose
-                # pieces no decoding got right: cells at the pitch its ink repeats at. Found from
+                # a monospaced line (one its reading says is, or one with no run of pieces to
+                # decode: grain cut it too finely) whose pieces no decoding got right: cells at
+                # the pitch its ink repeats at. Found from
                 # the ink alone, it is never sure: the fallback passes still look
                 periodic = periodic_cut(line, scorer, LENGTH, line_index=i)
                 if periodic is not None:
