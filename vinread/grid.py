@@ -317,18 +317,20 @@ def line_pitches(line: Line, k: int = PITCH_PEAKS, span: tuple[float, float] = P
     return [float(p) for p in peak + shift]
 
 
-def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -> Hypothesis | None:
-    """The line read as ``n`` cells of one even pitch found from its ink alone, or None.
+def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -> list[Hypothesis]:
+    """The line read as ``n`` cells of one even pitch found from its ink alone: one reading
+    per way of cutting the cells (none when no pitch fits ``n`` cells in the line).
 
     For monospaced lines no decoding of the pieces got right (grain that cuts the glyphs
     into many pieces or runs them together, dots taken for glyphs): for each of
     :func:`line_pitches`, the grid's phase puts the points halfway between glyphs on the
-    columns of least ink; the cells are cut both ways :func:`regular_recut` cuts them and
-    the ``n`` consecutive cells that read best, of any pitch and cut, are the reading.
-    None when no pitch fits ``n`` cells in the line.
+    columns of least ink; the cells are cut both ways :func:`regular_recut` cuts them and,
+    for each way, the ``n`` consecutive cells that read best, of any pitch, are a reading
+    (the two ways fail on different glyphs: kept apart, each can win on the line's own
+    score, and the search weighs both).
     """
     if line.ink is None or len(line.pieces) < 2:
-        return None
+        return []
     x0, x1 = int(line.pieces[0, 0]), int(line.pieces[-1, 1])
     width = line.strip.shape[1]
     prof = _ink_profile(line)
@@ -345,10 +347,9 @@ def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -
         grid = grid[(grid >= 0.25 * pitch) & (grid <= width)]
         if len(grid) < n:
             continue
-        for cells, empty in (_piece_cells(line, grid, pitch), _gap_cells(line, grid, pitch)):
+        for way, (cells, empty) in enumerate((_piece_cells(line, grid, pitch), _gap_cells(line, grid, pitch))):
             r = _read_cells(line, cells, empty, polarity, scorer, n)
             if r is not None:
-                read.append(r)
-    if not read:
-        return None
-    return _window_hypothesis(line, max(read, key=lambda r: r[0]), polarity, line_index, n)
+                read.append((way, r))
+    best = [max((r for w, r in read if w == way), key=lambda r: r[0], default=None) for way in (0, 1)]
+    return [_window_hypothesis(line, r, polarity, line_index, n) for r in best if r is not None]

@@ -259,9 +259,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 # decode: grain cut it too finely) whose pieces no decoding got right: cells at
                 # the pitch its ink repeats at. Found from
                 # the ink alone, it is never sure: the fallback passes still look
-                periodic = periodic_cut(line, scorer, LENGTH, line_index=i)
-                if periodic is not None:
-                    hyps.append((periodic, STRIP_H, 0.0))
+                hyps += [(h, STRIP_H, 0.0) for h in periodic_cut(line, scorer, LENGTH, line_index=i)]
             # a printed VIN read surely needs no boxes around it
             if not sure and sure_line is None and not any(_same_row(line, other) for _, other, _ in unsure):
                 unsure.append((i, line, decodable))
