@@ -157,3 +157,25 @@ def test_scene_source_mixes_glyphs_and_rejects():
     assert np.all(y < NUM_CLASSES)
     X2, y2 = data._make_chunk(("scene", 5, 0, 60, 0))
     assert np.array_equal(X, X2) and np.array_equal(y, y2)
+
+
+def test_scene_kind_sources_render_only_their_kind(monkeypatch):
+    """``scene-dotpeen`` cuts its glyphs from dot-peen photos only; ``scene`` from every kind."""
+    import train.scene_crops as sc
+    from train.scenes import KINDS
+
+    rendered = []
+    real = sc.render_scene
+
+    def spy(kind, seed, **kw):
+        rendered.append(kind)
+        return real(kind, seed, **kw)
+
+    monkeypatch.setattr(sc, "render_scene", spy)
+    X, y = data._make_chunk(("scene-dotpeen", 5, 0, 40, 0))
+    assert X.shape == (40, 28, 28) and set(rendered) == {"dotpeen"}
+    assert ((y >= 0) | (y == data.REJECT_LABEL)).all() and (y >= 0).sum() >= 30
+    assert "scene-dotpeen" in data.SOURCES and len(data.SCENE_KINDS) == len(KINDS)
+    rendered.clear()
+    data._make_chunk(("scene", 5, 0, 120, 0))
+    assert len(set(rendered)) >= 3

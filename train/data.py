@@ -17,17 +17,23 @@ import numpy as np
 from train import augment as aug
 from train import render
 from train.scene_crops import scene_glyphs
+from train.scenes import KINDS
 from vinread.alphabet import ALPHABET, NUM_CLASSES
 from vinread.normalize import BlankGlyphError, normalize_glyph
 
-SOURCES = ("printed", "dotpeen", "engraved", "handwriting", "scene")
-"""``scene``: glyphs cut out of whole rendered VIN photos (:mod:`train.scene_crops`), about one
-in ten of them a reject (a crop straddling two glyphs or holding both)."""
+SCENE_KINDS = tuple(f"scene-{kind}" for kind in KINDS)
+"""``scene-engraved`` and the like: scene glyphs of one kind of photo only (to weigh the kinds
+the model reads worst, stamped and dot-peen metal, more heavily than ``scene``'s even mix)."""
+SOURCES = ("printed", "dotpeen", "engraved", "handwriting", "scene") + SCENE_KINDS
+"""``scene``: glyphs cut out of whole rendered VIN photos of every kind (:mod:`train.scene_crops`),
+about one in ten of them a reject (a crop straddling two glyphs or holding both)."""
 CHUNK = 256
 """Samples per work unit; part of the seed derivation, so changing it changes the data."""
 REJECT_LABEL = -1
 
-_KIND_CODE = {s: i for i, s in enumerate(SOURCES)} | {"reject": len(SOURCES)}
+_KIND_CODE = {s: i for i, s in enumerate(SOURCES[:5])} | {"reject": 5} | \
+    {s: 6 + i for i, s in enumerate(SCENE_KINDS)}
+"""Each kind's part of the chunk seeds (fixed: a new source gets a new code, the others keep theirs)."""
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
 """Augmentation strength per rendered source (scene crops carry the photo's own degradations)."""
 _MAX_TRIES = 20
@@ -115,18 +121,20 @@ def _make_chunk(task: tuple[str, int, int, int, int]) -> tuple[np.ndarray, np.nd
             X[i] = _one_reject(rng)
         return X, np.full(k, REJECT_LABEL, np.int64)
     if kind == "scene":
-        return _scene_chunk(rng, k)
+        return _scene_chunk(rng, k, KINDS)
+    if kind in SCENE_KINDS:
+        return _scene_chunk(rng, k, (kind.removeprefix("scene-"),))
     y = (np.arange(start, start + k) % NUM_CLASSES).astype(np.int64)
     for i in range(k):
         X[i] = _one_glyph(ALPHABET[y[i]], kind, rng)
     return X, y
 
 
-def _scene_chunk(rng: np.random.Generator, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """``k`` samples cut from rendered scenes: their glyphs and (label -1) their rejects."""
+def _scene_chunk(rng: np.random.Generator, k: int, kinds: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """``k`` samples cut from rendered scenes of ``kinds``: their glyphs and (label -1) their rejects."""
     X, y = [], []
     while len(y) < k:
-        glyphs, labels, rejects = scene_glyphs(rng)
+        glyphs, labels, rejects = scene_glyphs(rng, kinds)
         X += glyphs + rejects
         y += labels + [REJECT_LABEL] * len(rejects)
     return np.stack(X[:k]).astype(np.float32), np.array(y[:k], np.int64)
@@ -166,7 +174,7 @@ def _run(tasks, workers: int, label: str = "") -> list[tuple[np.ndarray, np.ndar
 def make_glyphs(source: str, n: int, seed: int, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``n`` normalised glyphs of one source, class-balanced (counts differ by at most 1 per chunk).
 
-    ``scene`` glyphs follow the VINs' own letters and drop the rejects cut with them, so
+    Scene glyphs (``scene`` and :data:`SCENE_KINDS`) follow the VINs' own letters and drop the rejects cut with them, so
     they are fewer than ``n`` and not balanced.
 
     Returns X (n, 28, 28) float32 in [0, 1] and y (n,) int64 class indices;

@@ -78,8 +78,9 @@ def _normalised(crop: np.ndarray, polarity: str) -> np.ndarray | None:
     return x if x.mean() < 0.4 else None
 
 
-def scene_glyphs(rng: np.random.Generator) -> tuple[list[np.ndarray], list[int], list[np.ndarray]]:
-    """Render one random scene and cut it up.
+def scene_glyphs(rng: np.random.Generator, kinds: tuple[str, ...] = KINDS
+                 ) -> tuple[list[np.ndarray], list[int], list[np.ndarray]]:
+    """Render one random scene of one of ``kinds`` and cut it up.
 
     Returns
     -------
@@ -87,7 +88,7 @@ def scene_glyphs(rng: np.random.Generator) -> tuple[list[np.ndarray], list[int],
     labels : their class indices.
     rejects : normalised crops straddling two neighbours or holding both.
     """
-    kind = KINDS[int(rng.integers(len(KINDS)))]
+    kind = kinds[int(rng.integers(len(kinds)))]
     variant = VARIANTS[int(rng.integers(len(VARIANTS)))]
     return cut_scene(render_scene(kind, int(rng.integers(FIRST_SEED, 2**31 - 1)), variant=variant), rng)
 
