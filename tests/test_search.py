@@ -89,3 +89,37 @@ def test_only_a_reading_whose_check_digit_holds_ends_the_search(text, sure):
     from vinread.search import is_sure
 
     assert is_sure(one_hot(text, 0.999), np.ones(len(text))) is sure
+
+
+def test_a_rival_reading_the_window_one_glyph_along_costs_its_weight_once(monkeypatch):
+    """The same glyphs read one place along (a star taken for the first glyph, the last one
+    dropped) disagree with the best reading at every position: blended position by position
+    that would put each position near the best's weight and the joint probability near
+    nothing, so the VIN would be withheld. Under the mixture the best string keeps its own
+    weight; its positions are still flagged (below 0.8)."""
+    from types import SimpleNamespace
+
+    import vinread.search as search
+    from vinread.correct import LOW_CONFIDENCE, MIN_CONFIDENCE, choose_vin
+    from vinread.pipeline import Reader
+    from vinread.results import VinResult
+
+    vin = "3FAR8XDT9V7953571"
+    shifted = "8" + vin[:-1]
+    boxes = np.array([[40 + 30 * i, 60, 24, 40] for i in range(17)])
+    found = [search.Candidate(one_hot(vin, 0.99), np.ones(17), boxes, 0.0, -2.0, 0, crops=[]),
+             search.Candidate(one_hot(shifted, 0.99), np.ones(17), boxes - [30, 0, 0, 0], 0.0, -2.9, 0,
+                              crops=[])]
+    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None: list(found))
+    best = search.best_hypothesis(np.zeros((400, 700), np.uint8), SimpleNamespace(score_crops=None))
+    weight = 1 / (1 + np.exp(-0.9))
+    assert choose_vin(best.probs).vin == vin
+    assert np.prod(choose_vin(best.probs).char_probs) < MIN_CONFIDENCE      # the blend's product
+    conf = search.mixture_confidence(vin, best.mixture)
+    assert conf == pytest.approx(weight * 0.99 ** 17, rel=0.02)
+    reader = Reader(low_confidence=LOW_CONFIDENCE, min_confidence=MIN_CONFIDENCE)
+    out = reader._describe(VinResult("a.png"), best)
+    assert out.vin == vin and out.confidence == pytest.approx(conf, abs=1e-3)
+    assert not reader._withheld(best)
+    differ = [i + 1 for i in range(17) if vin[i] != shifted[i]]
+    assert set(differ) <= set(out.low_confidence_positions)

@@ -72,6 +72,18 @@ it is one whole glyph (a logo letter or label edge taken into the window, two gl
 its character is doubtful however sure the 33-way output is."""
 
 
+def _confidence(hyp, decision) -> float:
+    """The chosen VIN's joint probability: under the mixture of the reading and its rivals
+    (:func:`vinread.search.mixture_confidence`) when the reading carries one, else the
+    product of its per-position probabilities."""
+    mixture = getattr(hyp, "mixture", None)
+    if not mixture:
+        return decision.confidence
+    from .search import mixture_confidence
+
+    return mixture_confidence(decision.vin, mixture)
+
+
 def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> list[int]:
     """1-based positions of the crops whose contrast is under ``ratio`` x the median crop's.
 
@@ -312,7 +324,7 @@ class Reader:
 
     def _withheld(self, hyp) -> bool:
         """A reading too unsure to report: its joint probability is below ``min_confidence``."""
-        return choose_vin(hyp.probs).confidence < self.min_confidence
+        return _confidence(hyp, choose_vin(hyp.probs)) < self.min_confidence
 
     def _sure(self, hyp) -> bool:
         """A reading that needs no second look: valid, check digit holding, no uncertain position
@@ -405,7 +417,7 @@ class Reader:
         result.valid = report.valid
         result.status = "valid" if report.valid else "invalid"
         result.check_digit = report.check_digit_dict()
-        result.confidence = round(decision.confidence, 4)
+        result.confidence = round(_confidence(hyp, decision), 4)
         result.characters = [
             CharResult(i + 1, c, round(p, 4), _alternatives(hyp.probs[i], ALPHABET.index(c)))
             for i, (c, p) in enumerate(zip(decision.vin, decision.char_probs))]

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .alphabet import ALPHABET
+from .comb import find_comb, read_comb
 from .correct import choose_vin
 from .decode import known_wmi
-from .comb import find_comb, read_comb
 from .grid import periodic_cut, regular_recut
 from .images import gray_u8
 from .segment import STRIP_H, _line_quad, decode_line, find_lines, vin_windows
@@ -57,6 +58,9 @@ class Candidate:
     line_angles: list[float] = field(default_factory=list)
     """Angles of every line read in the photo, in reading order, this one's first (a label's
     barcode runs parallel to its text, whichever line the VIN was read from)."""
+    mixture: list = field(default_factory=list)
+    """``(weight, (17, 33) probabilities)`` of this reading and the rivals blended into it
+    (:func:`rival_mixture`), once :func:`best_hypothesis` has chosen it."""
 
 
 def gap_irregularity(spans: np.ndarray, height: float) -> float:
@@ -322,20 +326,44 @@ MAX_VIEWED = 3
 in several views (:meth:`vinread.pipeline.Reader.score_views`) before they are blended."""
 
 
-def blend_rivals(found: list[Candidate], window: float = RIVAL_WINDOW) -> np.ndarray:
-    """The best reading's (17, 33) probabilities, marginalised over its close rivals.
+def rival_mixture(found: list[Candidate], window: float = RIVAL_WINDOW) -> list[tuple[float, np.ndarray]]:
+    """``(weight, (17, 33) probabilities)`` of the best reading and of every candidate scoring
+    within ``window`` of it, weighed by ``exp(score - best score)``; the weights sum to 1.
 
-    Every candidate scoring within ``window`` of the best weighs in with
-    ``exp(score - best score)``: where rival readings (another segmentation of
-    the line, W against VV, or another line) disagree, the position's
-    probability drops, so an ambiguous photo is reported with low-confidence
-    positions rather than as a confident VIN. Positions all rivals agree on
-    keep their probability.
+    The reported per-position probabilities are the mixture's blend: where rival readings
+    (another segmentation of the line, W against VV, or another line) disagree, the
+    position's probability drops, so an ambiguous photo is reported with low-confidence
+    positions rather than as a confident VIN; positions all rivals agree on keep their
+    probability. The joint probability of the VIN is the mixture's own
+    (:func:`mixture_confidence`).
     """
-    best = found[0]
-    w = np.array([np.exp(c.score - best.score) for c in found if c.score >= best.score - window])
-    probs = sum(wi * np.asarray(c.probs, np.float64) for wi, c in zip(w, found))
-    return probs / w.sum()
+    best = found[0].score
+    close = [c for c in found if c.score >= best - window]
+    w = np.array([np.exp(c.score - best) for c in close])
+    w /= w.sum()
+    return [(float(wi), np.asarray(c.probs, np.float64)) for wi, c in zip(w, close)]
+
+
+def mixture_confidence(vin: str, mixture: list[tuple[float, np.ndarray]]) -> float:
+    """The probability of ``vin`` under a :func:`rival_mixture`: each reading's joint probability
+    of its 17 characters, weighed. Unlike the product of the blended per-position probabilities,
+    a rival that disagrees everywhere (the same glyphs read one place along, the window shifted
+    by a glyph) costs its weight once, not once per position.
+
+    >>> read = np.eye(33)[[0] * 17]                 # 17 zeros, sure
+    >>> shifted = np.eye(33)[[1] * 17]              # a rival reading 17 ones
+    >>> round(mixture_confidence("0" * 17, [(0.7, read), (0.3, shifted)]), 3)
+    0.7
+    >>> round(float(np.prod((0.7 * read + 0.3 * shifted)[:, 0])), 4)   # the blend's product
+    0.0023
+    """
+    idx = np.array([ALPHABET.index(c) for c in vin])
+    total = 0.0
+    for w, p in mixture:
+        p = np.asarray(p, np.float64)
+        p = p / p.sum(axis=1, keepdims=True)
+        total += w * float(np.exp(np.log(p[np.arange(len(idx)), idx] + 1e-12).sum()))
+    return total
 
 
 def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
@@ -343,7 +371,8 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
 
     The glyphs of the best reading and of its closest rivals are read again in several
     views (``reader.score_views``, at most :data:`MAX_VIEWED` readings), and its
-    probabilities are blended with the rivals' (:func:`blend_rivals`). When another
+    probabilities are blended with the rivals' (:func:`rival_mixture`, kept in ``mixture``
+    for :func:`mixture_confidence`). When another
     line reads surely as a different valid VIN with a known manufacturer code, a warning
     says so.
     """
@@ -369,5 +398,6 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
                 best.warnings.append(f"another VIN is also in the image: {vin}")
             other_lines.add(other.line_index)
     # a second VIN is not a rival reading of the first one
-    best.probs = blend_rivals([c for c in found if c.line_index not in other_lines])
+    best.mixture = rival_mixture([c for c in found if c.line_index not in other_lines])
+    best.probs = sum(w * p for w, p in best.mixture)
     return best
