@@ -116,5 +116,6 @@ def test_unsure_upright_reading_tries_every_turn(reader, plate):
     unsure = copy.copy(sure)
     flat = sure.probs ** 0.1                      # same ranking, far less sure
     unsure.probs = flat / flat.sum(1, keepdims=True)
+    unsure.mixture = [(1.0, unsure.probs)]        # no rivals: the reading alone
     assert choose_vin(unsure.probs).confidence < reader.min_confidence
     assert sorted(reader._turns_to_try(unsure)) == sorted(TURNS)

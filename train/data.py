@@ -174,8 +174,8 @@ def _run(tasks, workers: int, label: str = "") -> list[tuple[np.ndarray, np.ndar
 def make_glyphs(source: str, n: int, seed: int, workers: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """``n`` normalised glyphs of one source, class-balanced (counts differ by at most 1 per chunk).
 
-    Scene glyphs (``scene`` and :data:`SCENE_KINDS`) follow the VINs' own letters and drop the rejects cut with them, so
-    they are fewer than ``n`` and not balanced.
+    Scene glyphs (``scene`` and :data:`SCENE_KINDS`) follow the VINs' own letters and drop
+    the rejects cut with them, so they are fewer than ``n`` and not balanced.
 
     Returns X (n, 28, 28) float32 in [0, 1] and y (n,) int64 class indices;
     the same ``seed`` gives identical arrays whatever ``workers`` is.

@@ -347,7 +347,8 @@ def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -
         grid = grid[(grid >= 0.25 * pitch) & (grid <= width)]
         if len(grid) < n:
             continue
-        for way, (cells, empty) in enumerate((_piece_cells(line, grid, pitch), _gap_cells(line, grid, pitch))):
+        ways = (_piece_cells(line, grid, pitch), _gap_cells(line, grid, pitch))
+        for way, (cells, empty) in enumerate(ways):
             r = _read_cells(line, cells, empty, polarity, scorer, n)
             if r is not None:
                 read.append((way, r))
