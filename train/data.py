@@ -24,15 +24,18 @@ from vinread.normalize import BlankGlyphError, normalize_glyph
 SCENE_KINDS = tuple(f"scene-{kind}" for kind in KINDS)
 """``scene-engraved`` and the like: scene glyphs of one kind of photo only (to weigh the kinds
 the model reads worst, stamped and dot-peen metal, more heavily than ``scene``'s even mix)."""
-SOURCES = ("printed", "dotpeen", "engraved", "handwriting", "scene") + SCENE_KINDS
+_FIRST_SOURCES = ("printed", "dotpeen", "engraved", "handwriting", "scene")
+SOURCES = _FIRST_SOURCES + SCENE_KINDS
 """``scene``: glyphs cut out of whole rendered VIN photos of every kind (:mod:`train.scene_crops`),
 about one in ten of them a reject (a crop straddling two glyphs or holding both)."""
+_SCENE_SOURCES = {"scene": KINDS} | {source: (kind,) for source, kind in zip(SCENE_KINDS, KINDS)}
+"""The kinds of photo each scene source cuts its glyphs from."""
 CHUNK = 256
 """Samples per work unit; part of the seed derivation, so changing it changes the data."""
 REJECT_LABEL = -1
 
-_KIND_CODE = {s: i for i, s in enumerate(SOURCES[:5])} | {"reject": 5} | \
-    {s: 6 + i for i, s in enumerate(SCENE_KINDS)}
+_KIND_CODE = {s: i for i, s in enumerate(_FIRST_SOURCES)} | {"reject": len(_FIRST_SOURCES)} | \
+    {s: len(_FIRST_SOURCES) + 1 + i for i, s in enumerate(SCENE_KINDS)}
 """Each kind's part of the chunk seeds (fixed: a new source gets a new code, the others keep theirs)."""
 _STRENGTH = {"printed": 1.0, "dotpeen": 0.8, "engraved": 0.8, "handwriting": 0.9}
 """Augmentation strength per rendered source (scene crops carry the photo's own degradations)."""
@@ -120,10 +123,8 @@ def _make_chunk(task: tuple[str, int, int, int, int]) -> tuple[np.ndarray, np.nd
         for i in range(k):
             X[i] = _one_reject(rng)
         return X, np.full(k, REJECT_LABEL, np.int64)
-    if kind == "scene":
-        return _scene_chunk(rng, k, KINDS)
-    if kind in SCENE_KINDS:
-        return _scene_chunk(rng, k, (kind.removeprefix("scene-"),))
+    if kind in _SCENE_SOURCES:
+        return _scene_chunk(rng, k, _SCENE_SOURCES[kind])
     y = (np.arange(start, start + k) % NUM_CLASSES).astype(np.int64)
     for i in range(k):
         X[i] = _one_glyph(ALPHABET[y[i]], kind, rng)
