@@ -242,3 +242,34 @@ def test_sheared_cover_counts_every_pixel_where_it_lands(h):
     shears = SHEARS + (0.25, -0.5, 0.1 + 1e-12, 1 / 3)
     assert np.array_equal(sheared_cover(band, shears), _cover_pixel_by_pixel(band, shears))
     assert np.array_equal(sheared_cover(band * 255, shears), _cover_pixel_by_pixel(band, shears))
+
+
+def test_ruled_edges_cuts_off_the_rules_left_in_a_box_crop_but_not_a_glyph_bar():
+    from vinread.comb import _ruled_edges
+
+    rules = np.zeros((40, 30), bool)
+    rules[0:2, :] = True                    # the top rule, two rows thick
+    rules[:, 28] = True                     # the right side, one column in from the edge
+    rules[36, 4:25] = True                  # a glyph's base bar, 70 % of the width, near the bottom
+    top, bottom, left, right = _ruled_edges(rules)
+    assert top == 3 and right == 3          # the rules, the gap beside one, and a pixel past
+    assert bottom == 0 and left == 0        # the bar is the character's own
+
+
+def test_a_box_crop_leaves_out_the_box_s_rules_where_the_sides_were_found_off():
+    """The sides found a few columns outside the drawn ones (a thick or doubled side): the
+    crop's edges still hold the ruling, which is cut off rather than read as a stroke (a 1
+    with a rule over it reads as a T)."""
+    img, _ = draw_form()
+    comb = combs_of(img)[0]
+    comb.cells = comb.cells + np.array([-8, 8])       # each box taken 8 columns too wide
+    crops = []
+
+    def scorer(cs, polarity):
+        crops.extend(cs)
+        return np.full((len(cs), 33), 1 / 33), np.ones(len(cs))
+
+    read_comb(comb, scorer)
+    for crop in crops:
+        assert (crop[:, 0] < 128).mean() < 0.5 and (crop[:, -1] < 128).mean() < 0.5
+        assert (crop[0] < 128).mean() < 0.5 and (crop[-1] < 128).mean() < 0.5

@@ -73,6 +73,14 @@ SHEARS = tuple(np.round(np.linspace(-0.3, 0.3, 13), 3))
 INSET = 0.03
 """Fraction of a box's height cut off each side of its crop, past the ruling (a pixel or two:
 handwriting often touches the box's sides, and a wider cut takes a stroke with it)."""
+RULED_EDGE = 0.85
+"""A crop's edge row (column) with at least this fraction of its length inked in the ruling is
+the box's rule (side) that the perspective fit left in view, and is cut off."""
+MAX_RULED = 0.2
+"""At most this fraction of a box's height (width) is cut off each edge as ruling."""
+RULED_GAP = 0.05
+"""Unruled rows (columns) passed over between the edge and a rule, or between two rules, as a
+fraction of the box's height (width); at least 3."""
 
 
 @dataclass
@@ -432,8 +440,29 @@ def _ground_fits(strip: np.ndarray, rows: tuple[int, int], cells: np.ndarray, po
     return ink_is_dark(strip[rows[0]:rows[1], cells[0, 0]:cells[-1, 1]]) == (polarity == "dark")
 
 
+def _ruled_edges(rules: np.ndarray) -> tuple[int, int, int, int]:
+    """Rows (top, bottom) and columns (left, right) to cut off a box crop's edges: the runs of
+    rows and columns from each edge inward that the ruling mask (H, W) bool mostly covers."""
+    h, w = rules.shape
+    rows, cols = rules.mean(1), rules.mean(0)
+
+    def run(cover, size):
+        # ruled rows from the edge in, each at most `gap` past the last (a rule a few pixels in
+        # from the edge, a doubled one), up to MAX_RULED of the size; one more row past the last
+        gap = max(3, int(round(RULED_GAP * size)))
+        last = -1
+        for j in range(max(1, int(MAX_RULED * size))):
+            if cover[j] >= RULED_EDGE:
+                last = j
+            elif j - last > gap:
+                break
+        return last + 2 if last >= 0 else 0
+    return run(rows, h), run(rows[::-1], h), run(cols, w), run(cols[::-1], w)
+
+
 def _box_crop(comb: Comb, ruling: np.ndarray, i: int) -> np.ndarray:
-    """Box ``i`` of a comb, its slanted sides and local rules made upright, inset past the ruling."""
+    """Box ``i`` of a comb, its slanted sides and local rules made upright, inset past the ruling
+    and cut past any rule still at its edges (:func:`_ruled_edges`)."""
     t, b = comb.rows
     mid = (t + b) / 2
     (x0, x1), (k0, k1) = comb.cells[i], comb.shears[i]
@@ -450,8 +479,11 @@ def _box_crop(comb: Comb, ruling: np.ndarray, i: int) -> np.ndarray:
     w, hh = int(x1 - x0), int(bottom - top)
     P = cv2.getPerspectiveTransform(quad, np.float32([[0, 0], [w, 0], [w, hh], [0, hh]]))
     box = cv2.warpPerspective(comb.strip, P, (w, hh), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    rules = cv2.warpPerspective(ruling.astype(np.uint8), P, (w, hh), flags=cv2.INTER_NEAREST,
+                                borderMode=cv2.BORDER_REPLICATE) > 0
     m = max(1, int(round(INSET * hh)))
-    return np.ascontiguousarray(box[m:hh - m, m:w - m])
+    t0, b0, l0, r0 = _ruled_edges(rules)
+    return np.ascontiguousarray(box[max(m, t0):hh - max(m, b0), max(m, l0):w - max(m, r0)])
 
 
 def read_comb(comb: Comb, scorer: Scorer, line_index: int = -1) -> Hypothesis:
