@@ -235,6 +235,39 @@ def test_score_views_averages_the_views_of_each_crop(reader):
     assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in probs.argmax(1)) == "8B"
 
 
+def test_crops_read_before_in_the_same_photo_are_not_normalised_again(reader, monkeypatch):
+    """While a photo is searched, a crop already scored in the same polarity comes from memory:
+    the same scores as reading it afresh, without normalising it again; another polarity, or
+    the same crop outside a search, is read again."""
+    import vinread.pipeline as pipeline
+
+    crops = []
+    for ch in "7K3":
+        img = np.full((64, 48), 215, np.uint8)
+        cv2.putText(img, ch, (6, 54), cv2.FONT_HERSHEY_SIMPLEX, 2.0, 35, 5, cv2.LINE_AA)
+        crops.append(img)
+    afresh = reader.score_crops(crops, "dark")
+    calls = []
+    real = pipeline.normalize_glyph
+    monkeypatch.setattr(pipeline, "normalize_glyph", lambda c, pol: calls.append(pol) or real(c, pol))
+    reader._memo = {}
+    try:
+        first = reader.score_crops([crops[0], crops[1], crops[0].copy()], "dark")
+        assert calls == ["dark", "dark"]                 # the copy of crop 0 is the same crop
+        again = reader.score_crops(crops[::-1], "dark")
+        assert calls == ["dark"] * 3                     # only crop 2 is new
+        reader.score_crops(crops[:1], "light")
+        assert calls == ["dark"] * 3 + ["light"]
+    finally:
+        reader._memo = None
+    np.testing.assert_allclose(first[0], afresh[0][[0, 1, 0]], atol=1e-5)
+    np.testing.assert_allclose(again[0], afresh[0][::-1], atol=1e-5)
+    np.testing.assert_allclose(again[1], afresh[1][::-1], atol=1e-5)
+    reader.score_crops(crops[:1], "dark")
+    assert len(calls) == 5                               # no memory outside a search
+    assert reader.read_vin(str(ROOT / "samples" / "sticker.jpg")).vin and reader._memo is None
+
+
 def test_a_faint_glyph_among_crisp_ones_is_flagged():
     from vinread.pipeline import faint_positions
 

@@ -9,6 +9,7 @@ Usage (the README shows more)::
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Sequence, Union
 
@@ -103,6 +104,13 @@ def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> 
     return [i + 1 for i in np.nonzero(spread < ratio * np.median(spread))[0]]
 
 
+def crop_key(crop: np.ndarray, polarity: str) -> tuple:
+    """What identifies a crop's score: its shape, dtype and pixels (a 128-bit digest) and
+    the polarity it is read in."""
+    a = np.ascontiguousarray(crop)
+    return a.shape, a.dtype.str, polarity, hashlib.blake2b(a.view(np.uint8), digest_size=16).digest()
+
+
 def view_of(crop: np.ndarray, degrees: float, shear: float) -> np.ndarray:
     """A gray crop (H, W) turned by ``degrees`` and sheared by ``shear`` about its centre,
     its borders replicated; the same (H, W). The identity view is the crop itself."""
@@ -139,6 +147,8 @@ class Reader:
         self.low_confidence = low_confidence
         self.min_confidence = min_confidence
         self.barcodes = barcodes
+        self._memo: dict | None = None
+        """Scores of the crops already read in the photo being searched (:meth:`score_crops`)."""
 
     # -- scoring used by the segmentation search -------------------------------------------
     def score_crops(self, crops: Sequence[np.ndarray], polarity: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -147,20 +157,35 @@ class Reader:
         ``polarity`` is ``"auto"``, ``"dark"``, ``"light"`` or ``"either"``: each crop is then
         read both ways and keeps the reading with the higher top probability x glyphness
         (engraving, where one wall of a groove is lit and the other in shadow).
+
+        While a photo is searched, a crop already read in the same polarity (the same span of
+        a line decoded again, a reading's crops in its upright view, a binarisation that cut
+        the same glyph) is not normalised and classified again: its scores are remembered.
         """
         n = len(crops)
         both = polarity == "either"
         polarities = ["dark"] * n + ["light"] * n if both else [polarity] * n
-        batch = np.zeros((len(polarities), 28, 28, 1), np.float32)
-        blank = np.zeros(len(polarities), bool)
-        for i, pol in enumerate(polarities):
+        memo = self._memo
+        if memo is None:
+            todo, keys = list(range(len(polarities))), None
+        else:
+            keys = [crop_key(crops[i % n], pol) for i, pol in enumerate(polarities)]
+            fresh = {k: i for i, k in reversed(list(enumerate(keys))) if k not in memo}
+            todo = sorted(fresh.values())
+        batch = np.zeros((len(todo), 28, 28, 1), np.float32)
+        blank = np.zeros(len(todo), bool)
+        for j, i in enumerate(todo):
             try:
-                batch[i, :, :, 0] = normalize_glyph(crops[i % n], pol)
+                batch[j, :, :, 0] = normalize_glyph(crops[i % n], polarities[i])
             except BlankGlyphError:
-                blank[i] = True
+                blank[j] = True
         probs, glyph = self.model.predict(batch)
         glyph[blank] = 0.0
         probs[blank] = 1.0 / probs.shape[1]
+        if keys is not None:
+            memo.update((keys[i], (probs[j], glyph[j])) for j, i in enumerate(todo))
+            probs = np.array([memo[k][0] for k in keys], np.float32).reshape(len(keys), -1)
+            glyph = np.array([memo[k][1] for k in keys], np.float32)
         if both:
             probs, glyph = pick_either((probs[:n], glyph[:n]), (probs[n:], glyph[n:]))
         return probs, glyph
@@ -307,6 +332,14 @@ class Reader:
         the segmentation's thresholds are tuned on photos as they come, and spreading every
         photo would lift the grain of metal along with its text.
         """
+        self._memo = {}
+        try:
+            return self._search_photo(arr)
+        finally:
+            self._memo = None
+
+    def _search_photo(self, arr: np.ndarray):
+        """:meth:`_search` with the crops' scores remembered."""
         from .search import best_hypothesis
 
         hyp = best_hypothesis(arr, self)
