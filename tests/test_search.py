@@ -78,17 +78,69 @@ def test_another_vin_is_one_read_elsewhere_in_the_photo(monkeypatch, apart, seco
         assert best.probs[differ].max(1).max() < 0.8
 
 
-@pytest.mark.parametrize("text,sure", [
-    ("1HGCM82633A004352", True),     # check digit holds
-    ("WVGZZZ5NZUW069297", False),    # European, optional check digit does not hold
-    ("GAWRRR1161KGC2559", False),    # a label's "GAWR 1161KG" line read as 17 glyphs
+@pytest.mark.parametrize("text,sure,by_maker", [
+    ("1HGCM82633A004352", True, True),      # check digit holds
+    ("1HGCM82643A004352", False, False),    # North American, its mandatory check digit fails
+    ("XWEKU814DEC000903", False, True),     # Russian Kia: optional check digit fails, a known maker
+    ("WVGZZZ5NZUW069297", False, True),     # the same for a Volkswagen
+    ("WVGZZZ5NZUW06929A", False, False),    # ... but a letter where the serial is numeric
+    ("ZZ9ZZZ5NZUW069297", False, False),    # European, optional check digit fails, no maker known
+    ("GAWRRR1161KGC2559", False, False),    # a label's "GAWR 1161KG" line read as 17 glyphs
 ])
-def test_only_a_reading_whose_check_digit_holds_ends_the_search(text, sure):
+def test_only_a_reading_whose_check_digit_holds_ends_the_search(text, sure, by_maker):
     """A sure reading stops the search for other lines: a valid-looking string from a label's
-    other text, read with every character at 0.999, must not stop it before the VIN's line."""
+    other text, read with every character at 0.999, must not stop it before the VIN's line.
+    Where the check digit is optional, a known manufacturer (WMI) says which line is the VIN
+    (``known_maker``), not that its characters are right."""
     from vinread.search import is_sure
 
-    assert is_sure(one_hot(text, 0.999), np.ones(len(text))) is sure
+    probs, glyph = one_hot(text, 0.999), np.ones(len(text))
+    assert is_sure(probs, glyph) is sure
+    assert is_sure(probs, glyph, known_maker=True) is by_maker
+
+
+def test_a_vin_known_by_its_maker_narrows_the_search_to_its_own_row(monkeypatch):
+    """A European VIN read clearly (its optional check digit failing, its maker known) ends the
+    reading of the label's other lines and the search for boxes, but its own row is read again
+    through the other binarisations and the fallback passes; with a check digit that holds
+    the search ends there."""
+    from types import SimpleNamespace
+
+    import vinread.search as search
+
+    def line(y, height=30.0):
+        quad = np.array([[0, y], [400, y], [400, y + height], [0, y + height]], np.float64)
+        return SimpleNamespace(y=y, height=height, angle=0.0, pieces=np.zeros((20, 2)), quad=quad)
+
+    def run(vin):
+        rows = {"threshold": [line(100), line(300), line(500)], "dots": [line(101), line(700)],
+                "dense": [line(102)]}
+        read, combs = [], []
+        monkeypatch.setattr(search, "_line_quad", lambda ln: ln.quad)
+        monkeypatch.setattr(search, "_vin_pieces", lambda ln: 17)
+        monkeypatch.setattr(search, "find_lines", lambda image, passes: rows[passes[0]])
+        monkeypatch.setattr(search, "find_comb", lambda gray, ln, n: combs.append(ln.y))
+        monkeypatch.setattr(search, "regular_recut", lambda ln, hyp, scorer: None)
+        monkeypatch.setattr(search, "periodic_cut", lambda *a, **k: [])
+
+        def decode(ln, scorer, n, top, line_index):
+            read.append(ln.y)
+            text = vin if ln.y in (100, 101) else "GAWRRR1161KGC2559"
+            spans = np.array([[20 * i, 20 * i + 15] for i in range(17)])
+            return [SimpleNamespace(probs=one_hot(text, 0.999), glyphness=np.ones(17), spans=spans,
+                                    boxes=np.zeros((17, 4)), crops=[], polarity="dark", penalty=0.0)]
+        monkeypatch.setattr(search, "decode_line", decode)
+        found = search.candidates(np.zeros((800, 400), np.uint8), None)
+        return read, combs, found
+
+    read, combs, found = run("WVGZZZ5NZUW069297")
+    assert read == [100, 101] and combs == []
+    assert "".join("0123456789ABCDEFGHJKLMNPRSTUVWXYZ"[k] for k in found[0].probs.argmax(1)) == \
+        "WVGZZZ5NZUW069297"
+    read, combs, _ = run("ZZ9ZZZ5NZUW069297")          # no maker known: every line, every pass
+    assert read == [100, 300, 500, 101, 700] and combs
+    read, _, _ = run("1HGCM82633A004352")              # check digit holds: a second look only
+    assert read[0] == 100 and 101 not in read
 
 
 def test_a_rival_reading_the_window_one_glyph_along_costs_its_weight_once(monkeypatch):

@@ -18,7 +18,7 @@ from .decode import known_wmi
 from .grid import periodic_cut, regular_recut
 from .images import gray_u8
 from .segment import STRIP_H, _line_quad, decode_line, find_lines, vin_windows
-from .vin import LENGTH, check, tail_letters
+from .vin import LENGTH, check, plausibility_warnings, tail_letters
 
 MIN_MEAN_LOG_PROB = np.log(0.45)
 """A reading whose chosen characters average a lower log-probability is not a VIN."""
@@ -115,17 +115,27 @@ a second VIN in the photo (only lines that could hold exactly one VIN are)."""
 
 
 def is_sure(probs: np.ndarray, glyphness: np.ndarray, spans: np.ndarray | None = None,
-            height: float = STRIP_H) -> bool:
+            height: float = STRIP_H, known_maker: bool = False) -> bool:
     """Whether a reading is so clearly a VIN that no other line need be read.
 
-    A valid VIN read without correction and with no warning (so its check digit holds,
-    1 chance in 11 for a random reading, even where it is optional: without it a label's
-    other lines, ``GAWR 1161KG``, can pass), an even pitch, every glyph glyph-like and
-    every character at least :data:`SURE_CHAR_PROB` probable.
+    A valid VIN read without correction and breaking no plausibility rule, an even pitch,
+    every glyph glyph-like, every character at least :data:`SURE_CHAR_PROB` probable, and
+    its check digit holding (1 chance in 11 for a random reading, even where it is
+    optional: without it a label's other lines, ``GAWR 1161KG``, can pass).
+
+    With ``known_maker``, where the check digit is optional (outside North America and
+    China) and does not hold, a first three characters that name a manufacturer
+    (:func:`vinread.decode.known_wmi`: 7 % of random triples, none of a label's ``GAWR``,
+    ``GVWR``, ``TIRE``, ``MFD BY`` lines) take its place. That says which line is the VIN,
+    not that its characters are right (a check digit would catch most misreads): the
+    search then reads that row again only (:func:`candidates`).
     """
     decision = choose_vin(probs)
     report = check(decision.vin)
-    if not report.valid or decision.corrections or report.warnings or not report.check_digit_ok:
+    if not report.valid or decision.corrections or plausibility_warnings(decision.vin):
+        return False
+    if not report.check_digit_ok and (report.check_digit_required or not known_maker or
+                                      not known_wmi(decision.vin)):
         return False
     if float(np.min(glyphness)) < 0.5 or float(np.mean(glyphness)) < 0.9:
         return False
@@ -205,7 +215,10 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     for boxes is the costly part on a label that has none. With ``early_exit``
     the search stops soon after the first line whose best reading
     :func:`is_sure`: only up to :data:`SECOND_LOOKS` lines of the same glyph
-    height, that could each hold one VIN, are then read. ``line_angles``, when
+    height, that could each hold one VIN, are then read. A reading sure but for its optional
+    check digit, whose maker is known (``is_sure(..., known_maker=True)``), does not stop the
+    search: only the lines on its own row are read from then on (its other binarisations and
+    the fallback passes read its characters again), and no boxes are looked for. ``line_angles``, when
     given, receives the angle of every line read.
     """
     found: list[Candidate] = []
@@ -213,6 +226,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     combs: list[tuple[int, int, int, int]] = []
     unsure: list = []                   # (index, line, decodable) of lines to look for boxes around
     sure_line = None                    # the first line read surely
+    vin_row = None                      # the first line read surely but for its optional check digit
     second_looks = SECOND_LOOKS
     decoded = 0                         # lines that count against ``max_lines``
     rows_read: list = []                # the lines decoded
@@ -229,13 +243,17 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     def read_lines(ranked, new_rows: bool = False) -> bool:
         """Decode a pass's lines (with ``new_rows``, only those on no row decoded before);
         False once the line budget is spent."""
-        nonlocal sure_line, second_looks, decoded, index
+        nonlocal sure_line, second_looks, decoded, index, vin_row
         for line, pieces in ranked:
             i = index
             index += 1
             if decoded >= max_lines:
                 return False
             if new_rows and any(_same_row(line, other) for other in rows_read):
+                continue
+            if sure_line is None and vin_row is not None and not _same_row(line, vin_row):
+                # a VIN known by its maker was read: only its own row is read again, through
+                # the other binarisations and passes (a second reading of its characters)
                 continue
             # lines with no run of pieces that could hold a VIN (texture, a knurled or
             # perforated plate) do not use up the budget, unless they lie in a row of boxes
@@ -258,14 +276,18 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 if recut is not None:
                     hyps.append((recut, STRIP_H, 0.0))
                     sure = is_sure(recut.probs, recut.glyphness, recut.spans, STRIP_H)
+            if early_exit and vin_row is None and not sure and \
+                    any(is_sure(h.probs, h.glyphness, h.spans, STRIP_H, known_maker=True) for h, _, _ in hyps):
+                vin_row = line
             if not sure and (recut is not None or not decodable) and len(line.pieces) >= LENGTH:
                 # a monospaced line (one its reading says is, or one with no run of pieces to
                 # decode: grain cut it too finely) whose pieces no decoding got right: cells at
                 # the pitch its ink repeats at. Found from
                 # the ink alone, it is never sure: the fallback passes still look
                 hyps += [(h, STRIP_H, 0.0) for h in periodic_cut(line, scorer, LENGTH, line_index=i)]
-            # a printed VIN read surely needs no boxes around it
-            if not sure and sure_line is None and not any(_same_row(line, other) for _, other, _ in unsure):
+            # a printed VIN read surely (or known by its maker) needs no boxes around it
+            if not sure and sure_line is None and vin_row is None and \
+                    not any(_same_row(line, other) for _, other, _ in unsure):
                 unsure.append((i, line, decodable))
             if decodable:
                 decoded += 1
@@ -284,7 +306,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         pending = list(unsure)
         unsure.clear()
         for i, line, decodable in pending:
-            if sure_line is not None:
+            if sure_line is not None or vin_row is not None:
                 break
             if decoded >= max_lines and not decodable:
                 continue
