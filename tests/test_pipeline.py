@@ -258,6 +258,8 @@ def test_crops_read_before_in_the_same_photo_are_not_normalised_again(reader, mo
         assert calls == ["dark"] * 3                     # only crop 2 is new
         reader.score_crops(crops[:1], "light")
         assert calls == ["dark"] * 3 + ["light"]
+        none = reader.score_crops([], "dark")
+        assert none[0].shape == (0, 33) and none[1].shape == (0,)
     finally:
         reader._memo = None
     np.testing.assert_allclose(first[0], afresh[0][[0, 1, 0]], atol=1e-5)

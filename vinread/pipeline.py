@@ -104,7 +104,7 @@ def faint_positions(crops: Sequence[np.ndarray], ratio: float = FAINT_RATIO) -> 
     return [i + 1 for i in np.nonzero(spread < ratio * np.median(spread))[0]]
 
 
-def crop_key(crop: np.ndarray, polarity: str) -> tuple:
+def _crop_key(crop: np.ndarray, polarity: str) -> tuple:
     """What identifies a crop's score: its shape, dtype and pixels (a 128-bit digest) and
     the polarity it is read in."""
     a = np.ascontiguousarray(crop)
@@ -169,9 +169,12 @@ class Reader:
         if memo is None:
             todo, keys = list(range(len(polarities))), None
         else:
-            keys = [crop_key(crops[i % n], pol) for i, pol in enumerate(polarities)]
-            fresh = {k: i for i, k in reversed(list(enumerate(keys))) if k not in memo}
-            todo = sorted(fresh.values())
+            keys = [_crop_key(crops[i % n], pol) for i, pol in enumerate(polarities)]
+            todo, seen = [], set()
+            for i, key in enumerate(keys):      # the first of each crop not read before
+                if key not in memo and key not in seen:
+                    seen.add(key)
+                    todo.append(i)
         batch = np.zeros((len(todo), 28, 28, 1), np.float32)
         blank = np.zeros(len(todo), bool)
         for j, i in enumerate(todo):
@@ -184,7 +187,7 @@ class Reader:
         probs[blank] = 1.0 / probs.shape[1]
         if keys is not None:
             memo.update((keys[i], (probs[j], glyph[j])) for j, i in enumerate(todo))
-            probs = np.array([memo[k][0] for k in keys], np.float32).reshape(len(keys), -1)
+            probs = np.array([memo[k][0] for k in keys], np.float32).reshape(len(keys), probs.shape[1])
             glyph = np.array([memo[k][1] for k in keys], np.float32)
         if both:
             probs, glyph = pick_either((probs[:n], glyph[:n]), (probs[n:], glyph[n:]))
