@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from vinread.comb import find_comb, read_comb
+from vinread.comb import RULING_CONTRASTS, find_comb, read_comb
 from vinread.segment import find_lines
 
 VIN = "1HGCM82633A004352"
@@ -13,22 +13,25 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 
 def draw_form(cell: int = 40, box_h: int = 52, angle: float = 0.0, slant: float = 0.0,
-              caption: bool = True, boxes: int = 17):
-    """A white form with a caption and a row of ``boxes`` boxes holding VIN characters.
+              caption: bool = True, boxes: int = 17, widths=None, ruling: int = 40):
+    """A white form with a caption and a row of ``boxes`` boxes holding VIN characters
+    (each ``cell`` wide, or as ``widths`` says; the box lines in gray level ``ruling``).
 
     Returns the gray image and the centre (x, y) of each character's box.
     """
-    W, H = 60 + boxes * cell + 60, 260
+    widths = [cell] * boxes if widths is None else list(widths)
+    sides = np.concatenate([[0], np.cumsum(widths)]).astype(int)
+    W, H = 60 + sides[-1] + 60, 260
     img = np.full((H, W), 245, np.uint8)
     x0, y0 = 60, 120
     if caption:
         cv2.putText(img, "VEHICLE IDENTIFICATION NUMBER", (x0, y0 - 20), FONT, 0.8, 30, 2, cv2.LINE_AA)
-    cv2.rectangle(img, (x0, y0), (x0 + boxes * cell, y0 + box_h), 40, 1)
-    for i in range(1, boxes):
-        cv2.line(img, (x0 + i * cell, y0), (x0 + i * cell, y0 + box_h), 40, 1)
+    cv2.rectangle(img, (x0, y0), (x0 + sides[-1], y0 + box_h), ruling, 1)
+    for x in sides[1:-1]:
+        cv2.line(img, (x0 + x, y0), (x0 + x, y0 + box_h), ruling, 1)
     centres = []
-    for i, ch in enumerate(VIN[:boxes]):
-        cx, cy = x0 + i * cell + cell // 2, y0 + box_h // 2
+    for i, ch in enumerate(VIN[:len(widths)]):
+        cx, cy = x0 + (sides[i] + sides[i + 1]) // 2, y0 + box_h // 2
         cv2.putText(img, ch, (cx - 11, cy + 14), FONT, 1.1, 20, 3, cv2.LINE_AA)
         centres.append((cx, cy))
     if slant:   # perspective-like lean of the sides
@@ -62,6 +65,30 @@ def test_finds_the_17_boxes_in_order(angle, slant):
         assert x <= cx <= x + w and y <= cy <= y + h
     widths = comb.cells[:, 1] - comb.cells[:, 0]
     assert widths.max() <= 1.45 * widths.min()
+
+
+def test_a_row_foreshortened_by_perspective_is_found():
+    # boxes widen evenly from 36 to 60 pixels along the row, as a form photographed at an angle
+    img, centres = draw_form(widths=np.linspace(36, 60, 17).round())
+    combs = combs_of(img)
+    assert combs and combs[0].cells.shape == (17, 2)
+    assert _boxes_hold(combs[0], centres)
+
+
+def test_boxes_of_uneven_widths_are_not_a_vin_field():
+    # 17 boxes, narrow and wide in turn: not one row of boxes that perspective narrows evenly
+    img, _ = draw_form(widths=[28, 52] * 8 + [28])
+    assert combs_of(img) == []
+
+
+def test_faint_blurred_ruling_is_found_at_the_lower_contrast():
+    # pale box lines on a blurred photo: under the first contrast the rules fade into the paper
+    img, centres = draw_form(ruling=205)
+    img = cv2.GaussianBlur(img, (0, 0), 1.5)
+    held = [c for c in combs_of(img) if c.cells.shape == (17, 2) and _boxes_hold(c, centres)]
+    assert held and all(c.contrast == RULING_CONTRASTS[-1] < RULING_CONTRASTS[0] for c in held)
+    # the same form in sharp dark ruling is found at the first contrast
+    assert combs_of(draw_form()[0])[0].contrast == RULING_CONTRASTS[0]
 
 
 def test_a_row_of_16_boxes_is_not_a_vin_field():

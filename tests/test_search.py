@@ -143,6 +143,45 @@ def test_a_vin_known_by_its_maker_narrows_the_search_to_its_own_row(monkeypatch)
     assert read[0] == 100 and 101 not in read
 
 
+def test_a_row_of_boxes_found_only_in_faint_ruling_gets_no_bonus(monkeypatch):
+    """A row of boxes found at the first ruling contrast outscores the line reading of the same
+    characters by COMB_BONUS; one found only at a lower contrast (where grain can pass for box
+    sides) by FAINT_COMB_BONUS, which is less."""
+    from types import SimpleNamespace
+
+    import vinread.search as search
+    from vinread.comb import RULING_CONTRASTS
+
+    vin = "ZZ9ZZZ5NZUW069297"       # no maker known, no check digit: the line stays unsure
+    spans = np.array([[20 * i, 20 * i + 15] for i in range(17)])
+    quad = np.array([[0, 100], [400, 100], [400, 130], [0, 130]], np.float64)
+    line = SimpleNamespace(y=100, height=30.0, angle=0.0, pieces=np.zeros((20, 2)), quad=quad)
+
+    def hyp():
+        return SimpleNamespace(probs=one_hot(vin, 0.99), glyphness=np.ones(17), spans=spans,
+                               boxes=np.zeros((17, 4)), crops=[], polarity="dark", penalty=0.0)
+
+    def scores(contrast):
+        comb = SimpleNamespace(contrast=contrast, cells=np.array([[0, 20]]), rows=(0, 30),
+                               box=lambda a, b: (a, 0, b - a, 30))
+        monkeypatch.setattr(search, "_line_quad", lambda ln: ln.quad)
+        monkeypatch.setattr(search, "_vin_pieces", lambda ln: 17)
+        monkeypatch.setattr(search, "find_lines", lambda image, passes: [line] if passes[0] == "threshold" else [])
+        monkeypatch.setattr(search, "find_comb", lambda gray, ln, n: comb)
+        monkeypatch.setattr(search, "read_comb", lambda c, scorer, line_index: hyp())
+        monkeypatch.setattr(search, "regular_recut", lambda ln, h, scorer: None)
+        monkeypatch.setattr(search, "periodic_cut", lambda *a, **k: [])
+        monkeypatch.setattr(search, "decode_line", lambda ln, scorer, n, top, line_index: [hyp()])
+        found = search.candidates(np.zeros((300, 400), np.uint8), None)
+        return sorted(c.score for c in found)
+
+    line_score, plain = scores(RULING_CONTRASTS[0])
+    assert plain - line_score == pytest.approx(search.COMB_BONUS)
+    line_score, faint = scores(RULING_CONTRASTS[-1])
+    assert faint - line_score == pytest.approx(search.FAINT_COMB_BONUS)
+    assert search.FAINT_COMB_BONUS < search.COMB_BONUS
+
+
 def test_a_rival_reading_the_window_one_glyph_along_costs_its_weight_once(monkeypatch):
     """The same glyphs read one place along (a star taken for the first glyph, the last one
     dropped) disagree with the best reading at every position: blended position by position

@@ -29,8 +29,20 @@ __all__ = ["Comb", "find_comb", "read_comb"]
 
 RULE_COVER = 0.75
 """A column (row) is a box side (top or bottom rule) when ruling covers this fraction of it."""
-CELL_SPREAD = 1.45
-"""Every box of a comb is at most this many times as wide as its narrowest one."""
+CELL_SPREAD = 2.0
+"""A row's boxes, along the straight line fitted through their widths, end at most this many
+times as wide as they start (perspective narrows a row of boxes towards its far end)."""
+CELL_WOBBLE = 0.25
+"""Every box is within this fraction of the width that line gives it (a box split in two or two
+boxes taken for one are half or twice as wide)."""
+RULING_CONTRASTS = (8.0, 3.0)
+"""Gray levels below the local mean (above, for light ruling) that make a pixel ruling, tried
+in order: a blurred photo's box sides and rules fade under the first and stand out from the
+paper only at the second, which also takes more of the paper's grain (and is tried for dark
+ruling only)."""
+FAINT_PAIRS = 24
+"""Most pairs of rules (tallest first) tried at a contrast past the first: in grain or
+texture the faint ruling holds hundreds, and a row of boxes is among the first few."""
 TALL = 6.0
 """Rows of the resampled frame above and below the line's centre, in glyph heights (the
 line may be the row's caption, or the handwriting in it)."""
@@ -96,6 +108,7 @@ class Comb:
         at row ``y`` is at column ``x + shear * (y - mid)``, ``mid`` the rows' middle.
     rows : ``(top, bottom)``, the boxes' inner rows in ``strip``.
     polarity : ``"dark"`` or ``"light"`` ruling and ink.
+    contrast : the :data:`RULING_CONTRASTS` value the ruling was found at.
     angle : the comb's angle in degrees in the original image.
     strip_to_image : (2, 3) affine map from strip ``(x, y, 1)`` to original ``(x, y)``.
     """
@@ -105,6 +118,7 @@ class Comb:
     shears: np.ndarray
     rows: tuple[int, int]
     polarity: str
+    contrast: float
     angle: float
     strip_to_image: np.ndarray
 
@@ -237,7 +251,7 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     for cells, missing in _regular_rows(sides, n, min_pitch=0.3 * (b - t), end=end):
         cells = np.clip(cells, 0, W)
         widths = cells[:, 1] - cells[:, 0]
-        if widths.min() < 0.3 * (b - t) or widths.max() > CELL_SPREAD * widths.min():
+        if widths.min() < 0.3 * (b - t) or not _even_widths(widths):
             continue
         closed = (ruled_sum[cells[:, 1]] - ruled_sum[cells[:, 0]]) / np.maximum(widths, 1)
         # a box under glare may have lost its rules as well as its sides
@@ -257,6 +271,17 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     leans[missing[1:], 1] = np.median(real)
     edges = np.concatenate([cells[:, 0] - 1, cells[-1:, 1]])[~missing]
     return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
+
+
+def _even_widths(widths: np.ndarray) -> bool:
+    """Whether box widths (n,) change evenly along a row: each within :data:`CELL_WOBBLE` of a
+    straight line fitted through them, which ends at most :data:`CELL_SPREAD` times as wide
+    as it starts (or the other way round)."""
+    k = np.arange(len(widths), dtype=np.float64)
+    slope, start = np.polyfit(k, widths.astype(np.float64), 1)
+    line = start + slope * k
+    lo, hi = min(line[0], line[-1]), max(line[0], line[-1])
+    return bool(lo > 0 and hi <= CELL_SPREAD * lo and np.all(np.abs(widths - line) <= CELL_WOBBLE * line))
 
 
 def _recent_pitch(at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -374,11 +399,12 @@ def _follow_rows(centres: np.ndarray, starts: np.ndarray, n: int, tolerance: flo
     return chosen, at, length
 
 
-def _ruling(strip: np.ndarray, polarity: str) -> np.ndarray:
-    """(S, W) bool ink of an upright comb strip: thin rules survive (no blur, small block)."""
+def _ruling(strip: np.ndarray, polarity: str, contrast: float = RULING_CONTRASTS[0]) -> np.ndarray:
+    """(S, W) bool ink of an upright comb strip, ``contrast`` gray levels past the local mean:
+    thin rules survive (no blur, small block)."""
     src = strip if polarity == "dark" else 255 - strip
     block = _odd(STRIP_H / 3)
-    return cv2.adaptiveThreshold(src, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 8) > 0
+    return cv2.adaptiveThreshold(src, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, contrast) > 0
 
 
 def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
@@ -413,11 +439,15 @@ def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
     src_x, src_y = (np.rint(M[:, 0:1] * cols + M[:, 1:2] * pad_y + M[:, 2:3]))
     inside = (src_x >= 0) & (src_x < gray.shape[1]) & (src_y >= 0) & (src_y < gray.shape[0])
     end = float(cols[inside].max()) if inside.any() else np.inf
-    # the ruling tells the ink's polarity (a line may have been found between the glyphs)
-    for polarity in ("dark", "light"):
-        ruling = _ruling(strip, polarity)
+    # the ruling tells the ink's polarity (a line may have been found between the glyphs);
+    # faint ruling (blur, pale print) is looked for only where the plain one finds no row, and
+    # only dark on light: faint light "ruling" is the paper between dark lines of text
+    tries = [(RULING_CONTRASTS[0], "dark"), (RULING_CONTRASTS[0], "light")] + \
+        [(c, "dark") for c in RULING_CONTRASTS[1:]]
+    for contrast, polarity in tries:
+        ruling = _ruling(strip, polarity, contrast)
         pairs = _rules(ruling)
-        for rows in pairs:
+        for rows in pairs if contrast == RULING_CONTRASTS[0] else pairs[:FAINT_PAIRS]:
             found = _cells(ruling, rows, n, core, end)
             if found is None or not _ground_fits(strip, rows, found[0], polarity):
                 continue
@@ -430,7 +460,7 @@ def find_comb(image: np.ndarray, line: Line, n: int = 17) -> Comb | None:
                             _ground_fits(strip, inner, better[0], polarity):
                         rows, found = inner, better
                         break
-            return Comb(strip, found[0], found[1], rows, polarity, line.angle, M)
+            return Comb(strip, found[0], found[1], rows, polarity, contrast, line.angle, M)
     return None
 
 
@@ -488,7 +518,7 @@ def _box_crop(comb: Comb, ruling: np.ndarray, i: int) -> np.ndarray:
 
 def read_comb(comb: Comb, scorer: Scorer, line_index: int = -1) -> Hypothesis:
     """One crop per box, inset past the ruling, scored in one batch: a :class:`Hypothesis`."""
-    ruling = _ruling(comb.strip, comb.polarity)
+    ruling = _ruling(comb.strip, comb.polarity, comb.contrast)
     crops = [_box_crop(comb, ruling, i) for i in range(len(comb.cells))]
     probs, glyph = scorer(crops, comb.polarity)
     probs = np.asarray(probs, np.float64)
