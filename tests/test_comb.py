@@ -91,6 +91,24 @@ def test_faint_blurred_ruling_is_found_at_the_lower_contrast():
     assert combs_of(draw_form()[0])[0].contrast == RULING_CONTRASTS[0]
 
 
+def test_a_character_filling_its_box_keeps_the_box_whole():
+    # a handwritten O drawn to the box's sides: its outer stroke beside a side is not the side
+    img, centres = draw_form(caption=False)
+    x0, y0, cell, box_h = 60, 120, 40, 52
+    i = 5
+    img[y0 + 2:y0 + box_h - 1, x0 + i * cell + 1:x0 + (i + 1) * cell] = 245    # clear the box
+    cv2.ellipse(img, (x0 + i * cell + cell // 2, y0 + box_h // 2), (cell // 2 - 3, box_h // 2 - 6),
+                0, 0, 360, 20, 3, cv2.LINE_AA)
+    combs = combs_of(img)
+    assert combs and combs[0].cells.shape == (17, 2)
+    widths = combs[0].cells[:, 1] - combs[0].cells[:, 0]
+    assert abs(int(widths[i]) - int(np.median(widths))) <= 2
+    crop = read_comb(combs[0], lambda crops, pol: (np.full((len(crops), 33), 1 / 33), np.ones(len(crops)))).crops[i]
+    # both sides of the O are in the crop
+    third = crop.shape[1] // 3
+    assert (crop[:, :third] < 128).any() and (crop[:, -third:] < 128).any()
+
+
 def test_a_row_of_16_boxes_is_not_a_vin_field():
     img, _ = draw_form(boxes=16)
     assert combs_of(img) == []

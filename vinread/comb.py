@@ -29,6 +29,10 @@ __all__ = ["Comb", "find_comb", "read_comb"]
 
 RULE_COVER = 0.75
 """A column (row) is a box side (top or bottom rule) when ruling covers this fraction of it."""
+SIDE_PEAK = 0.1
+"""A box side is the columns whose coverage is within this much of the best in their run: a
+handwritten stroke that touches the side (an O filling its box) widens the run, and its
+inner edge would be taken for the box's."""
 CELL_SPREAD = 2.0
 """A row's boxes, along the straight line fitted through their widths, end at most this many
 times as wide as they start (perspective narrows a row of boxes towards its far end)."""
@@ -240,7 +244,7 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     cover = sheared_cover(band, SHEARS)
     wide = cover.max(0)
     lean = np.asarray(SHEARS)[cover.argmax(0)]
-    sides = [(a + 1, z - 1) for a, z in runs(wide >= RULE_COVER)]
+    sides = _sides(wide)
     if len(sides) > MAX_SIDES * n:
         return None     # grain or brushed metal: every column is a "side"
     # columns under the top rule and over the bottom rule: every box has both
@@ -271,6 +275,20 @@ def _cells(ruling: np.ndarray, rows: tuple[int, int], n: int, core: tuple[int, i
     leans[missing[1:], 1] = np.median(real)
     edges = np.concatenate([cells[:, 0] - 1, cells[-1:, 1]])[~missing]
     return cells, leans, float(np.median(wide[np.clip(edges, 0, W - 1)]))
+
+
+def _sides(cover: np.ndarray) -> list[tuple[int, int]]:
+    """Box sides among column coverages (W,) of a band dilated one column each way: each run of
+    columns covered at least :data:`RULE_COVER`, narrowed to the columns within
+    :data:`SIDE_PEAK` of its best one. Returns ``(first, end)`` columns of each side's ink, the
+    dilation undone (``end`` is the first column past the side)."""
+    sides = []
+    for a, z in runs(cover >= RULE_COVER):
+        run = cover[a:z]
+        best = int(np.argmax(run))
+        c0, c1 = next((p, q) for p, q in runs(run >= run[best] - SIDE_PEAK) if p <= best < q)
+        sides.append((a + c0 + 1, max(a + c0 + 1, a + c1 - 1)))
+    return sides
 
 
 def _even_widths(widths: np.ndarray) -> bool:
