@@ -162,7 +162,7 @@ def test_a_row_of_boxes_found_only_in_faint_ruling_gets_no_bonus(monkeypatch):
                                boxes=np.zeros((17, 4)), crops=[], polarity="dark", penalty=0.0)
 
     def scores(contrast):
-        comb = SimpleNamespace(contrast=contrast, cells=np.array([[0, 20]]), rows=(0, 30),
+        comb = SimpleNamespace(contrast=contrast, faint=contrast != RULING_CONTRASTS[0], cells=np.array([[0, 20]]), rows=(0, 30),
                                box=lambda a, b: (a, 0, b - a, 30))
         monkeypatch.setattr(search, "_line_quad", lambda ln: ln.quad)
         monkeypatch.setattr(search, "_vin_pieces", lambda ln: 17)

@@ -126,6 +126,12 @@ class Comb:
     angle: float
     strip_to_image: np.ndarray
 
+    @property
+    def faint(self) -> bool:
+        """Whether the row was found only at a lower ruling contrast than the first (where
+        grain can line up as box sides)."""
+        return self.contrast != RULING_CONTRASTS[0]
+
     def box(self, x0: int, x1: int) -> tuple[int, int, int, int]:
         """``(x, y, w, h)`` in original coordinates of strip columns ``[x0, x1)`` over the rows."""
         return strip_box(self.strip_to_image, x0, x1, *self.rows)

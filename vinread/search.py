@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .alphabet import ALPHABET
-from .comb import RULING_CONTRASTS, find_comb, read_comb
+from .comb import find_comb, read_comb
 from .correct import choose_vin
 from .decode import known_wmi
 from .grid import periodic_cut, regular_recut
@@ -35,9 +35,9 @@ misread or a line of other text seldom lands on one (one string in twenty does).
 COMB_BONUS = 4.0
 """Log-score bonus of a reading from a row of exactly 17 printed boxes (a form's VIN field)."""
 FAINT_COMB_BONUS = 0.0
-"""The bonus of a row of boxes found only in faint ruling (:data:`vinread.comb.RULING_CONTRASTS`
-past the first): the paper's grain there can line up as box sides, so the row's reading
-competes on its characters alone."""
+"""The bonus of a row of boxes found only in faint ruling (:attr:`vinread.comb.Comb.faint`):
+the paper's grain there can line up as box sides, so the row's reading competes on its
+characters alone."""
 MAX_TAIL_LETTERS = 1
 """A reading with more letters at positions 14-17 is not a VIN: ISO 3779 and 49 CFR 565
 keep them numeric, so one letter there is a misread, two are words (a form's heading)."""
@@ -326,7 +326,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 continue
             combs.append(first_box)
             boxed, height = read_comb(comb, scorer, line_index=i), comb.rows[1] - comb.rows[0]
-            bonus = COMB_BONUS if comb.contrast == RULING_CONTRASTS[0] else FAINT_COMB_BONUS
+            bonus = FAINT_COMB_BONUS if comb.faint else COMB_BONUS
             add([(boxed, height, bonus)], line, i)
             if is_sure(boxed.probs, boxed.glyphness, boxed.spans, height) and early_exit:
                 sure_line = line
