@@ -243,6 +243,21 @@ def test_gray_and_bgr_agree():
     assert composable(vin_line(b, boxes), boxes)
 
 
+def test_lines_made_on_threads_are_the_lines_made_on_one(monkeypatch):
+    # find_lines makes its candidate lines side by side (segment._pool_map); the order and
+    # every pixel of the strips must be what one thread gives
+    import vinread.segment as segment
+
+    img, _ = make_scene("dark", angle=4.0, seed=3)
+    threaded = find_lines(img)
+    monkeypatch.setattr(segment, "_pool_map", lambda fn, items: [fn(x) for x in items])
+    single = find_lines(img)
+    assert len(threaded) == len(single) > 0
+    for a, b in zip(threaded, single):
+        assert np.array_equal(a.pieces, b.pieces) and np.array_equal(a.strip, b.strip)
+        assert (a.angle, a.height, a.polarity, a.source) == (b.angle, b.height, b.polarity, b.source)
+
+
 def test_12mp_photo_is_read_at_working_size():
     # speed is measured in bench/, not here
     img, boxes = make_scene("dark")

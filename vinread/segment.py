@@ -41,7 +41,9 @@ Nothing here knows about orientation beyond a small skew: callers that want
 """
 from __future__ import annotations
 
+import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -1152,6 +1154,47 @@ EDGE_SOURCES = {"dense": "edge"}
 """Sources whose lines are pieced like edge lines (from the strip's closed gradient)."""
 
 
+_POOL: ThreadPoolExecutor | None = None
+
+
+def _pool_map(fn, items: list) -> list:
+    """``[fn(x) for x in items]``, on as many threads as the machine has cores (at most 4):
+    OpenCV releases Python's lock while it works, so independent lines are made side by side.
+    Results in ``items``' order, the same as one thread gives."""
+    global _POOL
+    workers = min(4, os.cpu_count() or 1)
+    if workers < 2 or len(items) < 2:
+        return [fn(x) for x in items]
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="vinread")
+    return list(_POOL.map(fn, items))
+
+
+def _mask_lines(name: str, pol: str, mask: np.ndarray, hmin: float, hmax: float) -> list[_RawLine]:
+    """The raw lines of one binarisation's mask: chains of glyph-sized components (and, in the
+    adaptive mask, of dots merged into strokes), barcodes' tall thin bars left out."""
+    _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    found = [(name, stats[1:])]
+    dm = _dot_mask(mask, stats[1:], cents[1:]) if name == "adaptive" else None
+    if dm is not None:
+        found.append((name + "+dots", cv2.connectedComponentsWithStats(dm, connectivity=8)[2][1:]))
+    raws = []
+    for nm, cc in found:
+        st = _components(cc, hmin, hmax)
+        for idx in _chain(st):
+            if len(idx) < 5:
+                continue
+            r = _fit_line(st, idx, pol, nm)
+            if r is None or r.length < 3 * r.height:
+                continue
+            # barcodes: tall thin bars
+            asp = np.median(st[idx, 3] / np.maximum(1, st[idx, 2]))
+            if asp > 5:
+                continue
+            raws.append(r)
+    return raws
+
+
 def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LINES,
                passes: Sequence[str] = PASSES) -> list[Line]:
     """Find candidate text lines that could hold a VIN.
@@ -1189,25 +1232,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
         # the threshold pass's edge mask when it ran in this call, else the same one afresh
         edge = next((mask for name, _, mask in binarised if name == "edge"), None)
         raws += _dense_edge_lines(_edge_mask(_clahe(work)) if edge is None else edge, hmin)
-    for name, pol, mask in binarised:
-        _, _, stats, cents = cv2.connectedComponentsWithStats(mask, connectivity=8)
-        found = [(name, stats[1:])]
-        dm = _dot_mask(mask, stats[1:], cents[1:]) if name == "adaptive" else None
-        if dm is not None:
-            found.append((name + "+dots", cv2.connectedComponentsWithStats(dm, connectivity=8)[2][1:]))
-        for nm, cc in found:
-            st = _components(cc, hmin, hmax)
-            for idx in _chain(st):
-                if len(idx) < 5:
-                    continue
-                r = _fit_line(st, idx, pol, nm)
-                if r is None or r.length < 3 * r.height:
-                    continue
-                # barcodes: tall thin bars
-                asp = np.median(st[idx, 3] / np.maximum(1, st[idx, 2]))
-                if asp > 5:
-                    continue
-                raws.append(r)
+    for found in _pool_map(lambda b: _mask_lines(*b, hmin, hmax), binarised):
+        raws += found
     raws.sort(key=lambda r: (FALLBACKS.get(r.source, 0), -r.score))
     made: list[tuple[float, Line]] = []
     kept: list[_RawLine] = []
@@ -1219,7 +1245,7 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
                and _poly_overlap(k.quad, r.quad) > 0.5 for k in kept):
             continue
         kept.append(r)
-        line = _make_line(gray, r, scale)
+    for r, line in zip(kept, _pool_map(lambda r: _make_line(gray, r, scale), kept)):
         if line is None or len(line.pieces) < min_pieces:
             continue
         if r.source == "dense" and line.height * scale < hmin:
