@@ -258,6 +258,21 @@ def test_lines_made_on_threads_are_the_lines_made_on_one(monkeypatch):
         assert (a.angle, a.height, a.polarity, a.source) == (b.angle, b.height, b.polarity, b.source)
 
 
+def test_a_forked_child_makes_lines_on_its_own_threads():
+    # the parent's pool has threads the child does not: it must not wait on them
+    import multiprocessing
+
+    img, _ = make_scene("dark", seed=5)
+    parent = len(find_lines(img))
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        child = pool.apply_async(_count_lines, (img,)).get(timeout=120)
+    assert child == parent > 0
+
+
+def _count_lines(img) -> int:
+    return len(find_lines(img))
+
+
 def test_12mp_photo_is_read_at_working_size():
     # speed is measured in bench/, not here
     img, boxes = make_scene("dark")

@@ -1157,6 +1157,15 @@ EDGE_SOURCES = {"dense": "edge"}
 _POOL: ThreadPoolExecutor | None = None
 
 
+def _forget_pool() -> None:
+    """In a forked child the pool's threads do not exist: it makes its own when it needs one."""
+    global _POOL
+    _POOL = None
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _pool_map(fn, items: list) -> list:
     """``[fn(x) for x in items]``, on as many threads as the machine has cores (at most 4):
     OpenCV releases Python's lock while it works, so independent lines are made side by side.
