@@ -153,3 +153,17 @@ def test_nothing_piped_in_is_a_one_line_error():
     assert p.stderr.decode().strip() == "vinread: -: nothing on standard input"
     p = _pipe(b"not an image", "--single", "-")
     assert p.returncode == 3 and "Traceback" not in p.stderr.decode()
+
+
+def test_time_limit_option(tmp_path):
+    truth = json.loads((ROOT / "samples" / "plate.json").read_text())
+    photo = tmp_path / "turned.png"
+    cv2.imwrite(str(photo), cv2.rotate(cv2.imread(str(ROOT / "samples" / truth["file"])), cv2.ROTATE_90_CLOCKWISE))
+    p = run_cli("--json", "--time-limit", "0", photo)
+    assert_no_traceback(p)
+    row = json.loads(p.stdout)
+    assert "search stopped at the 0 s time limit: the photo was not searched in full" in row["warnings"]
+    assert p.returncode == (ExitCode.OK if row["valid"] else ExitCode.NOT_FOUND)
+    bad = run_cli("--time-limit", "-1", photo)
+    assert bad.returncode == ExitCode.USAGE and bad.stdout == ""
+    assert "--time-limit" in bad.stderr and "Traceback" not in bad.stderr

@@ -335,3 +335,29 @@ def write_glyph_bytes(char: str) -> bytes:
     img = np.full((64, 48), 255, np.uint8)
     cv2.putText(img, char, (6, 52), cv2.FONT_HERSHEY_SIMPLEX, 1.6, 0, 5)
     return cv2.imencode(".png", img)[1].tobytes()
+
+
+def test_a_time_limit_stops_the_search_and_says_so(monkeypatch):
+    # the plate turned a quarter reads only when the photo is also searched turned: a limit of
+    # 0 s lets the upright search read its first line and nothing after
+    from vinread import Reader, search
+
+    calls, lines = [], []
+    searched, decode = search.best_hypothesis, search.decode_line
+    monkeypatch.setattr(search, "best_hypothesis", lambda *a: calls.append(1) or searched(*a))
+    monkeypatch.setattr(search, "decode_line", lambda *a, **k: lines.append(1) or decode(*a, **k))
+    truth = expected(ROOT / "samples" / "plate.json")
+    photo = cv2.rotate(cv2.imread(str(ROOT / "samples" / truth["file"])), cv2.ROTATE_90_CLOCKWISE)
+    full = Reader().read_vin(photo)
+    assert full.vin == truth["vin"] and len(calls) > 1 and len(lines) > 1
+    assert not any("time limit" in w for w in full.warnings)
+    calls.clear()
+    lines.clear()
+    cut = Reader(time_limit=0).read_vin(photo)
+    assert len(calls) == 1 and len(lines) <= 1      # upright, up to its first decoded line
+    assert cut.warnings[-1] == "search stopped at the 0 s time limit: the photo was not searched in full"
+    # a limit the search stays within changes nothing
+    roomy = Reader(time_limit=600).read_vin(photo)
+    assert roomy.vin == full.vin and roomy.warnings == full.warnings
+    with pytest.raises(ValueError):
+        Reader(time_limit=-1)

@@ -64,7 +64,7 @@ def test_another_vin_is_one_read_elsewhere_in_the_photo(monkeypatch, apart, seco
     other_boxes = boxes + ([0, 200, 0, 0] if apart else [2, 3, 0, 0])
     found = [search.Candidate(one_hot(vins[0]), np.ones(17), boxes, 0.0, -1.0, 0, crops=[]),
              search.Candidate(one_hot(vins[1]), np.ones(17), other_boxes, 0.0, -2.0, 1, crops=[])]
-    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None: list(found))
+    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None, stop=None: list(found))
     reader = SimpleNamespace(score_crops=None)
     best = search.best_hypothesis(np.zeros((400, 700), np.uint8), reader)
     assert choose_vin(best.probs).vin == vins[0]
@@ -201,7 +201,7 @@ def test_a_rival_reading_the_window_one_glyph_along_costs_its_weight_once(monkey
     found = [search.Candidate(one_hot(vin, 0.99), np.ones(17), boxes, 0.0, -2.0, 0, crops=[]),
              search.Candidate(one_hot(shifted, 0.99), np.ones(17), boxes - [30, 0, 0, 0], 0.0, -2.9, 0,
                               crops=[])]
-    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None: list(found))
+    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None, stop=None: list(found))
     best = search.best_hypothesis(np.zeros((400, 700), np.uint8), SimpleNamespace(score_crops=None))
     weight = 1 / (1 + np.exp(-0.9))
     assert choose_vin(best.probs).vin == vin

@@ -258,6 +258,18 @@ def test_lines_made_on_threads_are_the_lines_made_on_one(monkeypatch):
         assert (a.angle, a.height, a.polarity, a.source) == (b.angle, b.height, b.polarity, b.source)
 
 
+def test_vinread_threads_1_makes_lines_on_the_calling_thread(monkeypatch):
+    import threading
+
+    import vinread.segment as segment
+
+    where = lambda _: threading.current_thread().name
+    monkeypatch.setenv("VINREAD_THREADS", "2")
+    assert any(n.startswith("vinread") for n in segment._pool_map(where, list(range(8))))
+    monkeypatch.setenv("VINREAD_THREADS", "1")
+    assert set(segment._pool_map(where, list(range(8)))) == {threading.current_thread().name}
+
+
 def test_a_forked_child_makes_lines_on_its_own_threads():
     # the parent's pool has threads the child does not: it must not wait on them
     import multiprocessing
@@ -384,6 +396,23 @@ def test_search_stops_at_a_sure_line(scorer):
     candidates(img, counting, early_exit=False)
     assert len(calls) > with_exit, "a sure reading of the VIN line ends the search"
 
+
+
+def test_search_asked_to_stop_ends_after_its_first_decoded_line(scorer, monkeypatch):
+    import vinread.search as search
+
+    img = np.full((700, 1100, 3), 225, np.uint8)      # three lines that could each be a VIN
+    for y in (200, 400, 600):
+        draw_line(img, VIN[::-1] if y == 400 else VIN, 150, y, 1.6, 40, 30, 3)
+    decoded = []
+    decode = search.decode_line
+    monkeypatch.setattr(search, "decode_line", lambda *a, **k: decoded.append(1) or decode(*a, **k))
+    search.candidates(img, scorer, early_exit=False)
+    everything = len(decoded)
+    decoded.clear()
+    asked = []
+    search.candidates(img, scorer, early_exit=False, stop=lambda: asked.append(1) or True)
+    assert everything >= 3 and len(decoded) == 1 and asked
 
 
 def test_no_boxes_are_looked_for_once_a_line_reads_surely(scorer, monkeypatch):

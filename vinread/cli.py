@@ -244,14 +244,15 @@ def _run_consensus(reader, inputs, as_json: bool, out: _Out) -> ExitCode:
     return code
 
 
-def _load_reader(model_path, low_confidence, out: _Out, barcodes: bool = True, min_confidence=None):
+def _load_reader(model_path, low_confidence, out: _Out, barcodes: bool = True, min_confidence=None,
+                 time_limit=None):
     from .correct import LOW_CONFIDENCE, MIN_CONFIDENCE
     from .model import ModelLoadError, default_model_path
     from .pipeline import Reader
 
     try:
         return Reader(model_path, LOW_CONFIDENCE if low_confidence is None else low_confidence, barcodes,
-                      MIN_CONFIDENCE if min_confidence is None else min_confidence)
+                      MIN_CONFIDENCE if min_confidence is None else min_confidence, time_limit)
     except ModelLoadError as exc:
         out.error(None, f"cannot load the model: {exc}")
     except (KeyboardInterrupt, BrokenPipeError):
@@ -284,11 +285,14 @@ def _quiet_stdout_for_exit() -> None:
 @click.option("--consensus", is_flag=True,
               help="All inputs are photos of one VIN: combine them into one answer.")
 @click.option("--no-barcode", is_flag=True, help="Do not read the VIN's barcode to cross-check the OCR.")
+@click.option("--time-limit", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Stop searching a photo after this long and report the best reading so far, "
+                   "with a warning [default: no limit].")
 @click.option("--debug", "debug_dir", type=click.Path(file_okay=False),
               help="Write NAME.overlay.png and NAME.crops.png per image into this folder.")
 @click.version_option(__version__, prog_name="vinread")
 def cli(inputs, single, as_json, model_path, low_confidence, min_confidence, consensus, no_barcode,
-        debug_dir):
+        time_limit, debug_dir):
     """Read the 17-character VIN in each photo (or, with --single, the character in each image)."""
     out = _Out()
     try:
@@ -301,7 +305,7 @@ def cli(inputs, single, as_json, model_path, low_confidence, min_confidence, con
         except AttributeError:
             pass
         reader = _load_reader(model_path, low_confidence, out, barcodes=not no_barcode,
-                              min_confidence=min_confidence)
+                              min_confidence=min_confidence, time_limit=time_limit)
         if _is_terminal(sys.stderr):
             out.total = images.count_inputs(inputs)
         if single:

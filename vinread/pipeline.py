@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from typing import Sequence, Union
 
 import cv2
@@ -138,16 +139,27 @@ class Reader:
         :data:`vinread.correct.MIN_CONFIDENCE`.
     barcodes : also read the VIN's barcode (Code 39/128, DataMatrix, QR) and
         cross-check it with the OCR reading.
+    time_limit : seconds a photo's search may take (``None``: no limit). Past it no further
+        line, row of boxes, turn or exposure is tried: the best reading found so far is
+        reported (or none), with a warning that the search was cut short. The photo's
+        first line is always read, so a photo may take a little longer than the limit.
     """
 
     def __init__(self, model_path: str | os.PathLike | None = None,
                  low_confidence: float = LOW_CONFIDENCE, barcodes: bool = True,
-                 min_confidence: float = MIN_CONFIDENCE):
+                 min_confidence: float = MIN_CONFIDENCE, time_limit: float | None = None):
+        if time_limit is not None and not time_limit >= 0:
+            raise ValueError(f"time_limit must be a number of seconds >= 0, not {time_limit!r}")
         self.model = GlyphModel(model_path)
         self.low_confidence = low_confidence
         self.min_confidence = min_confidence
         self.barcodes = barcodes
+        self.time_limit = time_limit
         self._memo: dict | None = None
+        self._deadline: float | None = None
+        """When the photo being searched runs out of time (``time.monotonic()``), or None."""
+        self._cut_short = False
+        """Whether the time limit stopped the search of the photo being read."""
         """Scores of the crops already read in the photo being searched (:meth:`score_crops`)."""
 
     # -- scoring used by the segmentation search -------------------------------------------
@@ -267,6 +279,9 @@ class Reader:
             self._describe(result, hyp)
             if result.confidence < self.min_confidence:
                 self._withhold(result)
+        if self._cut_short:
+            result.warnings.append(f"search stopped at the {self.time_limit:g} s time limit: "
+                                   "the photo was not searched in full")
         if self.barcodes:
             self._cross_check(result, arr, hyp.line_angles if hyp is not None else None)
         if result.vin:
@@ -336,19 +351,30 @@ class Reader:
         photo would lift the grain of metal along with its text.
         """
         self._memo = {}
+        self._cut_short = False
+        self._deadline = None if self.time_limit is None else time.monotonic() + self.time_limit
         try:
             return self._search_photo(arr)
         finally:
             self._memo = None
+            self._deadline = None
+
+    def out_of_time(self) -> bool:
+        """Whether the photo being searched has used up :attr:`time_limit` (noted: the result
+        then says its search was cut short)."""
+        if self._deadline is None or time.monotonic() < self._deadline:
+            return False
+        self._cut_short = True
+        return True
 
     def _search_photo(self, arr: np.ndarray):
         """:meth:`_search` with the crops' scores remembered."""
         from .search import best_hypothesis
 
         hyp = best_hypothesis(arr, self)
-        if hyp is None or not self._sure(hyp):
+        if (hyp is None or not self._sure(hyp)) and not self.out_of_time():
             hyp = self._best_turned(arr, hyp)
-        if hyp is not None and not self._withheld(hyp):
+        if hyp is not None and not self._withheld(hyp) or self.out_of_time():
             return hyp, arr
         spread = even_exposure(arr)
         if spread is arr:
@@ -404,6 +430,8 @@ class Reader:
 
         best = upright
         for angle in self._turns_to_try(upright):
+            if self.out_of_time():
+                break
             hyp = best_hypothesis(rotate(arr, angle), self)
             if hyp is None or (best is not None and hyp.score <= best.score):
                 continue

@@ -8,6 +8,7 @@ reading is good enough (vinread never invents a VIN from nothing).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
@@ -201,7 +202,8 @@ def _ranked_lines(image: np.ndarray, passes: tuple[str, ...]) -> list:
 
 def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                max_lines: int = MAX_DECODED_LINES, early_exit: bool = True,
-               line_angles: list[float] | None = None) -> list[Candidate]:
+               line_angles: list[float] | None = None,
+               stop: Callable[[], bool] | None = None) -> list[Candidate]:
     """Plausible 17-glyph readings of the photo, best first.
 
     Lines are decoded in :func:`find_lines`' order, at most ``max_lines`` of
@@ -219,7 +221,9 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     for boxes is the costly part on a label that has none. With ``early_exit``
     the search stops soon after the first line whose best reading
     :func:`is_sure`: only up to :data:`SECOND_LOOKS` lines of the same glyph
-    height, that could each hold one VIN, are then read. A reading sure but for its optional
+    height, that could each hold one VIN, are then read. ``stop``, when given, is asked
+    once a line has been decoded, before each further line, row of boxes and fallback
+    pass: once it says True the search ends with what it has found. A reading sure but for its optional
     check digit, whose maker is known (``is_sure(..., known_maker=True)``), does not stop the
     search: only the lines on its own row are read from then on (its other binarisations and
     the fallback passes read its characters again), and no boxes are looked for. ``line_angles``, when
@@ -232,6 +236,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     sure_line = None                    # the first line read surely
     vin_row = None                      # the first line read surely but for its optional check digit
     second_looks = SECOND_LOOKS
+    out_of_time = stop or (lambda: False)
     decoded = 0                         # lines that count against ``max_lines``
     rows_read: list = []                # the lines decoded
     index = 0                           # every line's place in reading order, both passes
@@ -251,7 +256,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         for line, pieces in ranked:
             i = index
             index += 1
-            if decoded >= max_lines:
+            if decoded >= max_lines or (decoded and out_of_time()):
                 return False
             if new_rows and any(_same_row(line, other) for other in rows_read):
                 continue
@@ -310,7 +315,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         pending = list(unsure)
         unsure.clear()
         for i, line, decodable in pending:
-            if sure_line is not None or vin_row is not None:
+            if sure_line is not None or vin_row is not None or (decoded and out_of_time()):
                 break
             if decoded >= max_lines and not decodable:
                 continue
@@ -332,7 +337,8 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 sure_line = line
 
     for passes in (("threshold",), ("dots",), ("dense",)):
-        if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines):
+        if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines or
+                                         (decoded and out_of_time())):
             break
         # bands of dense edges only where no binarisation found a line
         budget_left = read_lines(_ranked_lines(image, passes), new_rows=passes == ("dense",))
@@ -404,7 +410,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     says so.
     """
     angles: list[float] = []
-    found = candidates(image, reader.score_crops, line_angles=angles)
+    found = candidates(image, reader.score_crops, line_angles=angles, stop=getattr(reader, "out_of_time", None))
     if not found:
         return None
     best = found[0]

@@ -1167,11 +1167,17 @@ os.register_at_fork(after_in_child=_forget_pool)
 
 
 def _pool_map(fn, items: list) -> list:
-    """``[fn(x) for x in items]``, on as many threads as the machine has cores (at most 4):
-    OpenCV releases Python's lock while it works, so independent lines are made side by side.
-    Results in ``items``' order, the same as one thread gives."""
+    """``[fn(x) for x in items]``, on as many threads as the glyph classifier uses
+    (:func:`vinread.model.default_threads`: the machine's cores, at most 4, or
+    ``VINREAD_THREADS``): OpenCV releases Python's lock while it works, so independent lines
+    are made side by side. Results in ``items``' order, the same as one thread gives."""
     global _POOL
-    workers = min(4, os.cpu_count() or 1)
+    from .model import ModelLoadError, default_threads
+
+    try:
+        workers = default_threads()
+    except ModelLoadError:      # a bad VINREAD_THREADS is the model's error to report
+        workers = 1
     if workers < 2 or len(items) < 2:
         return [fn(x) for x in items]
     if _POOL is None:
