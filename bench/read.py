@@ -4,6 +4,7 @@
     python -m bench.read --per-kind 10 --no-real
     python -m bench.read --kinds sticker,plate --turn 90   # every photo turned 90 degrees
     python -m bench.read --degrade gradient                # every photo lit unevenly (bench/degrade.py)
+    python -m bench.read --time-limit 2                    # what a 2 s limit per photo costs
 
 Prints, per set: exact-VIN rate, character accuracy, check-digit-valid rate,
 confident wrong reads (valid, no low-confidence position, but wrong), not found,
@@ -59,13 +60,15 @@ def score(rows: list[dict]) -> dict:
               help="Degrade every photo this way before reading it (bench/degrade.py).")
 @click.option("--model", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="A .tflite glyph model [default: the shipped one].")
+@click.option("--time-limit", type=click.FloatRange(0), default=None, metavar="SECONDS",
+              help="Read with this time limit per photo (Reader(time_limit=...)) [default: none].")
 @click.option("-v", "--verbose", is_flag=True, help="Print each miss on stderr.")
-def main(per_kind, seed, real, json_out, kinds, turn, degrade, model, verbose):
+def main(per_kind, seed, real, json_out, kinds, turn, degrade, model, time_limit, verbose):
     """Run vinread over the benchmark sets and print a table."""
     from vinread import Reader
     from vinread.images import load_image
 
-    reader = Reader(model)
+    reader = Reader(model, time_limit=time_limit)
     rows = []
     items = sets.write_scenes(HERE / "out" / "scenes", per_kind, seed) if per_kind else []
     if kinds:
@@ -99,7 +102,8 @@ def main(per_kind, seed, real, json_out, kinds, turn, degrade, model, verbose):
     realrows = [r for r in rows if r["kind"].startswith("real")]
     print(f"# vinread reading benchmark ({platform.machine()}, {os.cpu_count()} cores, warm process"
           + (f", photos turned {turn} degrees" if turns is not None else "")
-          + (f", photos degraded: {degrade}" if degrade else "") + ")")
+          + (f", photos degraded: {degrade}" if degrade else "")
+          + (f", time limit {time_limit:g} s per photo" if time_limit is not None else "") + ")")
     print()
     print("| set | images | exact VIN | char acc | valid | wrong+valid | confident wrong | not found | "
           "barcode | median ms | p90 ms |")
