@@ -356,6 +356,8 @@ def test_a_time_limit_stops_the_search_and_says_so(monkeypatch):
     cut = Reader(time_limit=0).read_vin(photo)
     assert len(calls) == 1 and len(lines) <= 1      # upright, up to its first decoded line
     assert cut.warnings[-1] == "search stopped at the 0 s time limit: the photo was not searched in full"
+    both = Reader(time_limit=0).read_consensus([photo, photo])
+    assert "array: search stopped at the 0 s time limit: the photo was not searched in full" in both.warnings
     # a limit the search stays within changes nothing
     roomy = Reader(time_limit=600).read_vin(photo)
     assert roomy.vin == full.vin and roomy.warnings == full.warnings

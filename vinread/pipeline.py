@@ -156,11 +156,11 @@ class Reader:
         self.barcodes = barcodes
         self.time_limit = time_limit
         self._memo: dict | None = None
+        """Scores of the crops already read in the photo being searched (:meth:`score_crops`)."""
         self._deadline: float | None = None
         """When the photo being searched runs out of time (``time.monotonic()``), or None."""
         self._cut_short = False
         """Whether the time limit stopped the search of the photo being read."""
-        """Scores of the crops already read in the photo being searched (:meth:`score_crops`)."""
 
     # -- scoring used by the segmentation search -------------------------------------------
     def score_crops(self, crops: Sequence[np.ndarray], polarity: str = "auto") -> tuple[np.ndarray, np.ndarray]:
@@ -280,8 +280,7 @@ class Reader:
             if result.confidence < self.min_confidence:
                 self._withhold(result)
         if self._cut_short:
-            result.warnings.append(f"search stopped at the {self.time_limit:g} s time limit: "
-                                   "the photo was not searched in full")
+            result.warnings.append(self._cut_short_warning())
         if self.barcodes:
             self._cross_check(result, arr, hyp.line_angles if hyp is not None else None)
         if result.vin:
@@ -326,6 +325,8 @@ class Reader:
                 warnings.append(f"{UNREADABLE_PREFIX}{name}: {exc}")
                 continue
             hyp, _ = self._search(arr)
+            if self._cut_short:
+                warnings.append(f"{name}: {self._cut_short_warning()}")
             if hyp is None:
                 warnings.append(f"{name}: no VIN found")
                 continue
@@ -359,6 +360,9 @@ class Reader:
             self._memo = None
             self._deadline = None
 
+    def _cut_short_warning(self) -> str:
+        return f"search stopped at the {self.time_limit:g} s time limit: the photo was not searched in full"
+
     def out_of_time(self) -> bool:
         """Whether the photo being searched has used up :attr:`time_limit` (noted: the result
         then says its search was cut short)."""
@@ -374,7 +378,7 @@ class Reader:
         hyp = best_hypothesis(arr, self)
         if (hyp is None or not self._sure(hyp)) and not self.out_of_time():
             hyp = self._best_turned(arr, hyp)
-        if hyp is not None and not self._withheld(hyp) or self.out_of_time():
+        if (hyp is not None and not self._withheld(hyp)) or self.out_of_time():
             return hyp, arr
         spread = even_exposure(arr)
         if spread is arr:
