@@ -236,10 +236,13 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
     sure_line = None                    # the first line read surely
     vin_row = None                      # the first line read surely but for its optional check digit
     second_looks = SECOND_LOOKS
-    out_of_time = stop or (lambda: False)
     decoded = 0                         # lines that count against ``max_lines``
     rows_read: list = []                # the lines decoded
     index = 0                           # every line's place in reading order, both passes
+
+    def time_up() -> bool:
+        # asked only once a line has been decoded: the photo's first line is always read
+        return bool(decoded) and stop is not None and stop()
 
     def add(hyps, line, i):
         for hyp, height, bonus in hyps:
@@ -256,7 +259,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         for line, pieces in ranked:
             i = index
             index += 1
-            if decoded >= max_lines or (decoded and out_of_time()):
+            if decoded >= max_lines or time_up():
                 return False
             if new_rows and any(_same_row(line, other) for other in rows_read):
                 continue
@@ -315,7 +318,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
         pending = list(unsure)
         unsure.clear()
         for i, line, decodable in pending:
-            if sure_line is not None or vin_row is not None or (decoded and out_of_time()):
+            if sure_line is not None or vin_row is not None or time_up():
                 break
             if decoded >= max_lines and not decodable:
                 continue
@@ -337,8 +340,7 @@ def candidates(image: np.ndarray, scorer, top_per_line: int = 2,
                 sure_line = line
 
     for passes in (("threshold",), ("dots",), ("dense",)):
-        if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines or
-                                         (decoded and out_of_time())):
+        if passes != ("threshold",) and (sure_line is not None or decoded >= max_lines or time_up()):
             break
         # bands of dense edges only where no binarisation found a line
         budget_left = read_lines(_ranked_lines(image, passes), new_rows=passes == ("dense",))

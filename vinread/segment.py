@@ -1247,8 +1247,8 @@ def find_lines(image: np.ndarray, min_pieces: int = 17, max_lines: int = MAX_LIN
         # the threshold pass's edge mask when it ran in this call, else the same one afresh
         edge = next((mask for name, _, mask in binarised if name == "edge"), None)
         raws += _dense_edge_lines(_edge_mask(_clahe(work)) if edge is None else edge, hmin)
-    for found in _pool_map(lambda b: _mask_lines(*b, hmin, hmax), binarised):
-        raws += found
+    for name, pol, mask in binarised:
+        raws += _mask_lines(name, pol, mask, hmin, hmax)
     raws.sort(key=lambda r: (FALLBACKS.get(r.source, 0), -r.score))
     made: list[tuple[float, Line]] = []
     kept: list[_RawLine] = []
