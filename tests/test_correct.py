@@ -4,7 +4,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vinread.alphabet import ALPHABET
-from vinread.correct import choose_vin
+from vinread.correct import MIN_CANDIDATE_P, UNKNOWN_WMI_PRIOR, choose_vin
+from vinread.decode import known_wmi
 from vinread.vin import calc_check_digit, is_valid
 
 
@@ -42,6 +43,25 @@ def test_numeric_tail_prior():
     assert d.vin[15] == "9" and d.corrections[0].position == 16
 
 
+def test_a_known_manufacturer_decides_a_close_call_in_positions_1_to_3():
+    vin = "SAL1A2A40SA606662"                        # Land Rover; no check digit required
+    assert known_wmi(vin) and not known_wmi("SA1")
+    probs = confident(vin)
+    probs[2, ALPHABET.index("1")] = 0.6               # 1 read at 3, the printed L close behind
+    probs[2, ALPHABET.index("L")] = 0.4
+    d = choose_vin(probs)
+    assert d.vin == vin
+    assert [(c.position, c.read, c.chosen) for c in d.corrections] == [(3, "1", "L")]
+    assert d.char_probs[2] == pytest.approx(0.4 / probs[2].sum())
+    # a clear reading stands even though it names no known maker: the 1 far ahead of the L
+    probs[2, ALPHABET.index("1")] = 0.9
+    probs[2, ALPHABET.index("L")] = 0.9 * UNKNOWN_WMI_PRIOR / 2
+    assert choose_vin(probs).vin == "SA11A2A40SA606662"
+    # and no known maker is spelt from characters the classifier never saw
+    probs[2, ALPHABET.index("L")] = MIN_CANDIDATE_P / 2
+    assert choose_vin(probs).vin == "SA11A2A40SA606662"
+
+
 def test_wrong_shape_is_refused():
     with pytest.raises(ValueError):
         choose_vin(np.ones((16, 33)))
@@ -68,7 +88,9 @@ def test_single_misread_north_american_vin_is_repaired(body, first, pos, seed):
     probs[pos - 1, wrong] = 0.95
     misread = vin[:pos - 1] + ALPHABET[wrong] + vin[pos:]
     d = choose_vin(probs)
-    if is_valid(misread):  # same transliterated value: the check digit cannot tell them apart
+    if is_valid(misread) and (known_wmi(misread) or not known_wmi(vin)):
+        # same transliterated value, or a first character outside the check digit's regions:
+        # the check digit cannot tell them apart, nor can the makers' codes
         assert d.vin == misread and d.corrections == []
     else:
         assert d.vin == vin
