@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from vinread.alphabet import ALPHABET
-from vinread.grid import fit_cells, fit_grid, line_pitches, periodic_cut, regular_recut
+from vinread.grid import _pitch_and_phase, fit_cells, fit_grid, line_pitches, periodic_cut, regular_recut
 from vinread.segment import STRIP_H, Hypothesis, Line
 
 PITCH, INK, X0 = 30, 22, 20
@@ -218,6 +218,23 @@ def test_periodic_cut_reads_whole_glyphs_with_no_reading_to_start_from():
     spans = whole[0].spans
     assert ((spans[:, 0] <= truth[:, 0]) & (spans[:, 1] >= truth[:, 1])).all()
     assert (spans[1:, 0] >= truth[:-1, 1]).all()
+
+
+@pytest.mark.parametrize("start", [0.975, 1.0, 1.025])
+def test_grid_pitch_is_refined_to_fall_between_every_glyph(start):
+    """17 glyphs at a pitch of 27.4 px: from an autocorrelation's estimate up to 2.5 % off, the
+    grid's points between glyphs all fall in the gaps, the last as well as the first (an
+    uncorrected 2.5 % puts the 17th point 11 px off, inside a glyph)."""
+    pitch, ink, x0 = 27.4, 20, 30
+    width = int(x0 + 18 * pitch)
+    prof = np.zeros(width)
+    lefts = [int(round(x0 + i * pitch)) for i in range(17)]
+    for a in lefts:
+        prof[a:a + ink] = 30.0
+    got, phase = _pitch_and_phase(prof, lefts[0], lefts[-1] + ink, pitch * start, width)
+    assert got == pytest.approx(pitch, abs=0.5)
+    points = np.round(lefts[0] + phase + got * np.arange(18)).astype(int)
+    assert (prof[np.clip(points, 0, width - 1)] == 0).all()
 
 
 def test_periodic_cut_of_a_line_too_short_for_a_vin():

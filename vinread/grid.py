@@ -317,6 +317,29 @@ def line_pitches(line: Line, k: int = PITCH_PEAKS, span: tuple[float, float] = P
     return [float(p) for p in peak + shift]
 
 
+PITCH_REFINE = 0.03
+"""The autocorrelation's pitch is refined within this fraction either way (with the grid's
+phase, :func:`_pitch_and_phase`): over 17 glyphs an error of 2 % moves the last cell a third of a pitch."""
+
+
+def _pitch_and_phase(prof: np.ndarray, x0: int, x1: int, pitch: float, width: int) -> tuple[float, float]:
+    """(pitch, phase) of the grid whose points between glyphs fall on the least ink (mean over
+    the points from ``x0`` to ``x1`` of the ink profile ``prof``), the pitch within
+    :data:`PITCH_REFINE` of ``pitch`` (quarter-pixel steps; of equally good ones, the nearest
+    to ``pitch``), the phase within one pitch (pixel steps)."""
+    steps = np.arange(0.0, PITCH_REFINE * pitch + 1e-9, 0.25)
+    best = None
+    for p in pitch + np.stack([steps, -steps], 1).ravel()[1:]:
+        phases = np.arange(0.0, p, 1.0)
+        ks = np.arange(int((x1 - x0) / p) + 1)
+        gaps = np.clip(np.round(x0 + phases[:, None] + p * ks[None, :]).astype(np.int64), 0, width - 1)
+        ink = prof[gaps].mean(1)
+        i = int(np.argmin(ink))
+        if best is None or ink[i] < best[0] - 1e-9:
+            best = (float(ink[i]), float(p), float(phases[i]))
+    return best[1], best[2]
+
+
 def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -> list[Hypothesis]:
     """The line read as ``n`` cells of one even pitch found from its ink alone: one reading
     per way of cutting the cells (none when no pitch fits ``n`` cells in the line).
@@ -339,10 +362,7 @@ def periodic_cut(line: Line, scorer: Scorer, n: int = 17, line_index: int = 0) -
     for pitch in line_pitches(line):
         if x1 - x0 < (n - 0.5) * pitch:
             continue
-        phases = np.arange(0.0, pitch, 1.0)
-        ks = np.arange(int((x1 - x0) / pitch) + 1)
-        gaps = np.clip(np.round(x0 + phases[:, None] + pitch * ks[None, :]).astype(np.int64), 0, width - 1)
-        phase = float(phases[np.argmin(prof[gaps].mean(1))])
+        pitch, phase = _pitch_and_phase(prof, x0, x1, pitch, width)
         grid = x0 + phase + pitch * np.arange(-1, int((x1 - x0) / pitch) + 2) + pitch / 2
         grid = grid[(grid >= 0.25 * pitch) & (grid <= width)]
         if len(grid) < n:

@@ -358,7 +358,8 @@ RIVAL_WINDOW = 6.0
 
 MAX_VIEWED = 3
 """At most this many of the best readings (those within :data:`RIVAL_WINDOW`) are read again
-in several views (:meth:`vinread.pipeline.Reader.score_views`) before they are blended."""
+in several views (:meth:`vinread.pipeline.Reader.score_views`) before they are blended, those
+not sure as read (:func:`is_sure`) only."""
 
 
 def rival_mixture(found: list[Candidate], window: float = RIVAL_WINDOW) -> list[tuple[float, np.ndarray]]:
@@ -405,7 +406,8 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     """The best reading of the photo, or None when nothing reads as a VIN.
 
     The glyphs of the best reading and of its closest rivals are read again in several
-    views (``reader.score_views``, at most :data:`MAX_VIEWED` readings), and its
+    views (``reader.score_views``, at most :data:`MAX_VIEWED` readings; a reading already sure
+    as read, :func:`is_sure`, is not: the views would not change it), and its
     probabilities are blended with the rivals' (:func:`rival_mixture`, kept in ``mixture``
     for :func:`mixture_confidence`). When another
     line reads surely as a different valid VIN with a known manufacturer code, a warning
@@ -418,7 +420,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     best = found[0]
     # the readings that will be reported or blended: every glyph read in several views
     for c in found[:MAX_VIEWED]:
-        if c.score >= best.score - RIVAL_WINDOW and c.crops:
+        if c.score >= best.score - RIVAL_WINDOW and c.crops and not is_sure(c.probs, c.glyphness):
             c.probs, c.glyphness = reader.score_views(c.crops, c.polarity)
     best.line_angles = [best.angle] + angles
     best_vin = choose_vin(best.probs).vin
