@@ -78,6 +78,32 @@ def test_another_vin_is_one_read_elsewhere_in_the_photo(monkeypatch, apart, seco
         assert best.probs[differ].max(1).max() < 0.8
 
 
+@pytest.mark.parametrize("first_sure", [True, False])
+def test_only_readings_not_sure_as_read_are_read_again_in_views(monkeypatch, first_sure):
+    """A reading sure as read (every character probable, its check digit holding) is reported
+    as read; a rival within the window that is not sure is read again in views, and so is the
+    best reading when it is not sure."""
+    from types import SimpleNamespace
+
+    import vinread.search as search
+
+    boxes = np.array([[40 + 30 * i, 60, 24, 40] for i in range(17)])
+    crops = [np.full((40, 24), 200, np.uint8) for _ in range(17)]
+    first = one_hot("1HGCM82633A004352", 0.999 if first_sure else 0.6)
+    found = [search.Candidate(first, np.ones(17), boxes, 0.0, -1.0, 0, crops=crops, polarity="dark"),
+             search.Candidate(one_hot("1HGCM82633A004352", 0.6), np.ones(17), boxes, 0.0, -2.0, 1,
+                              crops=crops, polarity="light")]
+    monkeypatch.setattr(search, "candidates", lambda image, scorer, line_angles=None, stop=None: list(found))
+    viewed = []
+
+    def score_views(cs, polarity):
+        viewed.append(polarity)
+        return one_hot("1HGCM82633A004352", 0.9), np.ones(len(cs))
+    reader = SimpleNamespace(score_crops=None, score_views=score_views)
+    search.best_hypothesis(np.zeros((400, 700), np.uint8), reader)
+    assert viewed == (["light"] if first_sure else ["dark", "light"])
+
+
 @pytest.mark.parametrize("text,sure,by_maker", [
     ("1HGCM82633A004352", True, True),      # check digit holds
     ("1HGCM82643A004352", False, False),    # North American, its mandatory check digit fails

@@ -407,7 +407,7 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
 
     The glyphs of the best reading and of its closest rivals are read again in several
     views (``reader.score_views``, at most :data:`MAX_VIEWED` readings; a reading already sure
-    as read, :func:`is_sure`, is not: the views would not change it), and its
+    as read, :func:`is_sure`, is reported as read), and its
     probabilities are blended with the rivals' (:func:`rival_mixture`, kept in ``mixture``
     for :func:`mixture_confidence`). When another
     line reads surely as a different valid VIN with a known manufacturer code, a warning
@@ -418,7 +418,8 @@ def best_hypothesis(image: np.ndarray, reader) -> Candidate | None:
     if not found:
         return None
     best = found[0]
-    # the readings that will be reported or blended: every glyph read in several views
+    # the readings that will be reported or blended: every glyph of those not sure as read
+    # read in several views (on the bench, the views of sure readings changed none of them)
     for c in found[:MAX_VIEWED]:
         if c.score >= best.score - RIVAL_WINDOW and c.crops and not is_sure(c.probs, c.glyphness):
             c.probs, c.glyphness = reader.score_views(c.crops, c.polarity)
